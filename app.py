@@ -1,0 +1,5 @@
+"""Entry point: ``flask --app app run`` and ``gunicorn app:app``."""
+
+from rdvpl import create_app
+
+app = create_app()

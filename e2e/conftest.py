@@ -1,0 +1,202 @@
+"""End-to-end fixtures: a live rdvpl server (its own process, real HTTP), a real SMTP sink
+(aiosmtpd) it delivers to, and Chromium driven by Playwright at tablet size (768x1024).
+
+Chromium: Debian's /usr/bin/chromium when present (CI, this machine), else Playwright's own
+browser (a developer laptop after ``playwright install chromium``). Without any browser the
+tests are skipped, and RDVPL_STRICT=1 (CI) turns that skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from email import message_from_bytes, policy
+from email.message import EmailMessage  # noqa: F401
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TABLET = {"width": 768, "height": 1024}
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailSink:
+    """A real SMTP server on localhost that keeps every message it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        self._lock = threading.Lock()
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                msg = message_from_bytes(envelope.content, policy=policy.default)
+                with sink._lock:
+                    sink.messages.append(msg)
+                return "250 OK"
+
+        self.port = _free_port()
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def start(self):
+        self._controller.start()
+
+    def stop(self):
+        self._controller.stop()
+
+    def clear(self):
+        with self._lock:
+            self.messages.clear()
+
+    def wait_for(self, predicate=lambda m: True, *, count: int = 1, timeout: float = 15.0):
+        """The messages matching ``predicate``, once at least ``count`` of them arrived."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = [m for m in self.messages if predicate(m)]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def mail_sink():
+    sink = MailSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def server_env(tmp_path_factory, mail_sink):
+    database = os.environ.get("E2E_DATABASE_URL") or (
+        f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'rdvpl-e2e.sqlite'}"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "SECRET_KEY": "e2e-secret",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(mail_sink.port),
+        "MAIL_DELIVERY": "thread",
+        "PYTHONUNBUFFERED": "1",
+    }
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    return env
+
+
+@pytest.fixture(scope="session")
+def live_server(server_env, tmp_path_factory):
+    """The app served over HTTP by its own process, as in production."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "run", "--no-reload",
+             "--with-threads", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, env=server_env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("live server did not start:\n" + log.read_text()) from None
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def demo_db(server_env, live_server, mail_sink):
+    """Reload the demo data before each test and empty the mailbox."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "seed-demo", "--reset"],
+        cwd=ROOT, env=server_env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    mail_sink.clear()
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover
+        pytest.skip("playwright is not installed")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    with sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(
+                headless=True,
+                executable_path=executable,  # None: Playwright's own browser
+                args=CHROMIUM_ARGS,
+            )
+        except Exception as exc:  # no browser at all on this machine
+            pytest.skip(f"no Chromium available: {exc}")
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, demo_db, request):
+    """Open a fresh tablet-sized browser context (a separate user); returns its page."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport=TABLET, has_touch=True, locale="fr-FR",
+                                      timezone_id="Europe/Paris", base_url=demo_db)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    failed = getattr(request.node, "rep_call", None)
+    for i, context in enumerate(contexts):
+        if failed is not None and failed.failed and context.pages:
+            ARTIFACTS.mkdir(exist_ok=True)
+            context.pages[0].screenshot(path=ARTIFACTS / f"{request.node.name}-{i}.png",
+                                        full_page=True)
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report

@@ -1,0 +1,7 @@
+"""Blueprint of the admin screens; access is declared in rdvpl/access.py (BLUEPRINT_ROLES)."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from . import routes  # noqa: E402,F401

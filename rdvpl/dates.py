@@ -1,0 +1,102 @@
+"""Europe/Paris time and French formatting (through Babel, never hand-written month names)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _babel_date
+
+PARIS = ZoneInfo("Europe/Paris")
+LOCALE = "fr_FR"
+
+
+def now() -> dt.datetime:
+    """The current instant, aware, in Paris time."""
+    return dt.datetime.now(PARIS)
+
+
+def today() -> dt.date:
+    """Today's date on a Paris wall clock."""
+    return now().date()
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC timestamp for storage columns."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def parse_fr_date(text: str | None) -> dt.date | None:
+    """Parse "jj/mm/aaaa" (or ISO "aaaa-mm-jj" from <input type=date>); None when malformed."""
+    if not text:
+        return None
+    text = text.strip()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def monday_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_days(monday: dt.date) -> list[dt.date]:
+    """Monday to Saturday of the week starting on ``monday``."""
+    return [monday + dt.timedelta(days=i) for i in range(6)]
+
+
+def fmt(day: dt.date, pattern: str) -> str:
+    return _babel_date(day, pattern, locale=LOCALE)
+
+
+def jour_date(day: dt.date) -> str:
+    """'vendredi 11/02/2022'."""
+    return fmt(day, "EEEE dd/MM/yyyy")
+
+
+def jour_date_cap(day: dt.date) -> str:
+    """'Vendredi 11/02/2022'."""
+    return jour_date(day).capitalize()
+
+
+def jour_court(day: dt.date) -> str:
+    """'ven.' as in the export's "Jour" column."""
+    return fmt(day, "EEE")
+
+
+def colonne(day: dt.date) -> str:
+    """'LUN. 07/02', a grid column heading."""
+    return f"{fmt(day, 'EEE').upper()} {day:%d/%m}"
+
+
+def mois(day: dt.date) -> str:
+    """'Février 2022'."""
+    return fmt(day, "LLLL yyyy").capitalize()
+
+
+def en_toutes_lettres(day: dt.date) -> str:
+    """'jeudi 19 mai 2022'."""
+    return fmt(day, "EEEE d MMMM yyyy")
+
+
+def hhmm(t: dt.time) -> str:
+    return t.strftime("%H:%M")
+
+
+def ddmmyyyy(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+JINJA_FILTERS = {
+    "jour_date": jour_date,
+    "jour_date_cap": jour_date_cap,
+    "jour_court": jour_court,
+    "colonne": colonne,
+    "mois": mois,
+    "en_toutes_lettres": en_toutes_lettres,
+    "hhmm": hhmm,
+    "ddmmyyyy": ddmmyyyy,
+}

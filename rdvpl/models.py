@@ -1,0 +1,343 @@
+"""The tables of rdvpl and the constraints the database itself enforces.
+
+Scoping rule: every BER read goes through ``department_id``, every AE read through
+``auto_ecole_id`` (see rdvpl/web.py ``get_scoped``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .dates import utcnow
+from .extensions import db
+
+UNIT_MINUTES = 30
+
+
+class Role(enum.StrEnum):
+    BER = "ber"
+    AE = "ae"
+    ADMIN = "admin"
+
+
+class Tranche(enum.StrEnum):
+    """Half-day slots of an inspector's day, in the guide's order (Session 1..4)."""
+
+    M1 = "M1"
+    M2 = "M2"
+    S1 = "S1"
+    S2 = "S2"
+
+    @property
+    def number(self) -> int:
+        """1..4, shown as "Session 4" on the unit grid."""
+        return list(Tranche).index(self) + 1
+
+
+class UnitStatus(enum.StrEnum):
+    INDISPO = "indispo"  # not offered to schools
+    DISPO = "dispo"  # "Dispo AE": free to be assigned
+    RESERVED = "reserved"  # held by one driving school
+
+
+class Department(db.Model):
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(3), unique=True)  # "011"
+    name: Mapped[str] = mapped_column(String(80))  # "Aude"
+    ber_email: Mapped[str] = mapped_column(String(254))  # the BER mailbox
+
+    centres: Mapped[list[Centre]] = relationship(back_populates="department")
+
+    def __repr__(self) -> str:
+        return f"<Department {self.code}>"
+
+
+class Centre(db.Model):
+    __tablename__ = "centre"
+    __table_args__ = (UniqueConstraint("department_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))  # "CARCASSONNE"
+
+    department: Mapped[Department] = relationship(back_populates="centres")
+
+    def __repr__(self) -> str:
+        return f"<Centre {self.name}>"
+
+
+class Category(db.Model):
+    """A licence category. ``heavy`` marks the PL ones this module plans (C, CE, D...)."""
+
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)  # "CE"
+    heavy: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        return f"<Category {self.code}>"
+
+
+class Inspector(db.Model):
+    """An IPCSR. Driving schools only ever see "Inspecteur <matricule>"."""
+
+    __tablename__ = "inspector"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    home_centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    last_name: Mapped[str] = mapped_column(String(80))
+    first_name: Mapped[str] = mapped_column(String(80))
+    matricule: Mapped[str] = mapped_column(String(20), unique=True)
+
+    department: Mapped[Department] = relationship()
+    home_centre: Mapped[Centre] = relationship()
+
+    @property
+    def nom_prenom(self) -> str:
+        """'DUMAS Anna', as in grids and the export."""
+        return f"{self.last_name.upper()} {self.first_name}"
+
+    @property
+    def prenom_nom(self) -> str:
+        """'Anna DUMAS', as on the unit-management screens."""
+        return f"{self.first_name} {self.last_name.upper()}"
+
+    @property
+    def public_name(self) -> str:
+        """What a driving school sees: 'Inspecteur 2488'."""
+        return f"Inspecteur {self.matricule}"
+
+    def __repr__(self) -> str:
+        return f"<Inspector {self.nom_prenom}>"
+
+
+class WorkedSaturday(db.Model):
+    """A Saturday the BER declared worked for one inspector (Samedis supplémentaires travaillés)."""
+
+    __tablename__ = "worked_saturday"
+    __table_args__ = (UniqueConstraint("inspector_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id", ondelete="CASCADE"))
+    date: Mapped[dt.date]
+
+    inspector: Mapped[Inspector] = relationship()
+
+
+class AutoEcole(db.Model):
+    __tablename__ = "auto_ecole"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    raison_sociale: Mapped[str] = mapped_column(String(160))
+    aurige_id: Mapped[str] = mapped_column(String(60), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+
+    department: Mapped[Department] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AutoEcole {self.raison_sociale}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role IN ('ber', 'ae', 'admin')", name="role_known"),
+        CheckConstraint(
+            "(role = 'ber' AND department_id IS NOT NULL AND auto_ecole_id IS NULL)"
+            " OR (role = 'ae' AND auto_ecole_id IS NOT NULL AND department_id IS NULL)"
+            " OR (role = 'admin' AND department_id IS NULL AND auto_ecole_id IS NULL)",
+            name="role_scope",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(8))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    auto_ecole_id: Mapped[int | None] = mapped_column(ForeignKey("auto_ecole.id"))
+
+    department: Mapped[Department | None] = relationship()
+    auto_ecole: Mapped[AutoEcole | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def display_name(self) -> str:
+        """'Thibault CARPENTIER', as in the header."""
+        return f"{self.first_name} {self.last_name.upper()}"
+
+    @property
+    def is_ber(self) -> bool:
+        return self.role == Role.BER
+
+    @property
+    def is_ae(self) -> bool:
+        return self.role == Role.AE
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class FavouriteInspector(db.Model):
+    """The ★ a BER agent put on an inspector."""
+
+    __tablename__ = "favourite_inspector"
+    __table_args__ = (UniqueConstraint("user_id", "inspector_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id", ondelete="CASCADE"))
+
+
+class Session(db.Model):
+    """One inspector, one date, one tranche, one centre, one category (SPEC "Session")."""
+
+    __tablename__ = "exam_session"
+    __table_args__ = (
+        UniqueConstraint("inspector_id", "date", "tranche"),
+        CheckConstraint("tranche IN ('M1', 'M2', 'S1', 'S2')", name="tranche_known"),
+        CheckConstraint("start_time < end_time", name="start_before_end"),
+        Index("ix_exam_session_department_date", "department_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id"))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    date: Mapped[dt.date]
+    tranche: Mapped[str] = mapped_column(String(2))
+    start_time: Mapped[dt.time]
+    end_time: Mapped[dt.time]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    inspector: Mapped[Inspector] = relationship()
+    centre: Mapped[Centre] = relationship()
+    category: Mapped[Category] = relationship()
+    units: Mapped[list[Unit]] = relationship(
+        back_populates="session",
+        order_by="Unit.start_time",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    @property
+    def number(self) -> int:
+        """"Session 4" for S2."""
+        return Tranche(self.tranche).number
+
+    def __repr__(self) -> str:
+        return f"<Session {self.inspector_id} {self.date} {self.tranche}>"
+
+
+class Unit(db.Model):
+    """30 minutes of a session. Reserved <=> exactly one school (checked by the database)."""
+
+    __tablename__ = "unit"
+    __table_args__ = (
+        UniqueConstraint("session_id", "start_time"),
+        CheckConstraint("status IN ('indispo', 'dispo', 'reserved')", name="status_known"),
+        CheckConstraint(
+            "(status = 'reserved') = (auto_ecole_id IS NOT NULL)", name="reserved_has_school"
+        ),
+        Index("ix_unit_auto_ecole_status", "auto_ecole_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("exam_session.id", ondelete="CASCADE"), index=True
+    )
+    start_time: Mapped[dt.time]
+    end_time: Mapped[dt.time]
+    status: Mapped[str] = mapped_column(String(10), default=UnitStatus.DISPO)
+    auto_ecole_id: Mapped[int | None] = mapped_column(ForeignKey("auto_ecole.id"))
+    reserved_at: Mapped[dt.datetime | None]
+    reserved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    session: Mapped[Session] = relationship(back_populates="units")
+    auto_ecole: Mapped[AutoEcole | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.session_id} {self.start_time} {self.status}>"
+
+
+class History(db.Model):
+    """Append-only record of every action: who, when, what, before/after."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))  # "session.planned", "unit.reserved"...
+    object_type: Mapped[str] = mapped_column(String(20))  # "session", "unit"
+    object_id: Mapped[int]
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+    actor: Mapped[User | None] = relationship()
+
+
+@event.listens_for(History, "before_update")
+@event.listens_for(History, "before_delete")
+def _history_is_append_only(mapper, connection, target):  # noqa: ARG001
+    raise RuntimeError("history rows are append-only")
+
+
+class OutboxMail(db.Model):
+    """An e-mail promised to someone, stored in the same transaction as the change."""
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent')", name="status_known"),
+        Index("ix_outbox_mail_pending", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recipients: Mapped[str] = mapped_column(String(1000))  # comma-separated
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str]
+    body_html: Mapped[str | None]
+    kind: Mapped[str] = mapped_column(String(40))  # "reservation", "cancel_by_ber"...
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # A deliverer owns the row until this instant (a lease, so a crashed one is taken over).
+    claimed_until: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]

@@ -1,0 +1,71 @@
+"""Request-side helpers shared by every blueprint: full page or block, banners, scoped loads."""
+
+from __future__ import annotations
+
+from flask import abort, make_response, render_template, request
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+from .extensions import db
+
+
+def wants_fragment() -> bool:
+    """True for an htmx request that expects a piece of the page, not the whole page."""
+    hx = request.htmx
+    return bool(hx) and not hx.boosted and not hx.history_restore_request
+
+
+def render(template: str, block: str | None = None, *, status: int = 200, **context):
+    """Render the page, or only ``block`` of it for an htmx request (jinja2-fragments)."""
+    if block and wants_fragment():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    return make_response(body, status)
+
+
+def render_blocks(template: str, blocks: list[str], *, status: int = 200, **context):
+    """Several blocks of one template in one response (the first in place, the rest out-of-band)."""
+    body = "\n".join(render_block(template, b, **context) for b in blocks)
+    return make_response(body, status)
+
+
+def banner_html(kind: str, title: str, message: str, *, oob: bool = True) -> str:
+    """The DSFR alert shown in #banner. ``kind`` is success, error, info or warning."""
+    return render_template(
+        "partials/_banner.html", kind=kind, title=title, message=message, oob=oob
+    )
+
+
+def with_banner(response, kind: str, title: str, message: str):
+    """Append an out-of-band banner to an htmx response."""
+    response.set_data(response.get_data(as_text=True) + banner_html(kind, title, message))
+    return response
+
+
+def error_response(message: str, *, title: str = "Erreur", status: int = 422):
+    """A refusal: for htmx only the banner is swapped (the target is left as it is)."""
+    if wants_fragment():
+        response = make_response(banner_html("error", title, message, oob=False), status)
+        response.headers["HX-Retarget"] = "#banner"
+        response.headers["HX-Reswap"] = "innerHTML"
+        return response
+    return make_response(
+        render_template("error.html", title=title, message=message), status
+    )
+
+
+def get_scoped(model, object_id, *, department_attr: str = "department_id"):
+    """Load ``model`` by id within the signed-in BER agent's department, or answer 404."""
+    obj = db.session.get(model, object_id) if isinstance(object_id, int) else None
+    if obj is None or getattr(obj, department_attr) != current_user.department_id:
+        abort(404)
+    return obj
+
+
+def parse_int(value) -> int | None:
+    """An int from a form or query value, None for anything else (tampered fields)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

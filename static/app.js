@@ -1,0 +1,49 @@
+// rdvpl: the little JavaScript HTML attributes cannot do.
+// Server-rendered <dialog> elements swapped into #dialog are opened as modals; Escape and the
+// close buttons close them; focus returns to the control that opened them.
+(function () {
+  "use strict";
+  let opener = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const target = event.detail.target;
+    if (target && target.id === "dialog") opener = event.detail.elt;
+  });
+
+  function openDialogs(root) {
+    const dialogs = root.querySelectorAll ? root.querySelectorAll("#dialog dialog:not([open])") : [];
+    dialogs.forEach(function (dialog) {
+      dialog.addEventListener("close", function () {
+        const container = document.getElementById("dialog");
+        if (container && container.contains(dialog)) container.innerHTML = "";
+        if (opener && document.contains(opener)) opener.focus();
+        else if (dialog.dataset.returnFocus) {
+          const back = document.getElementById(dialog.dataset.returnFocus);
+          if (back) back.focus();
+        }
+        opener = null;
+      });
+      dialog.showModal();
+      const first = dialog.querySelector("[autofocus], button, [href], input, select, textarea");
+      if (first) first.focus();
+    });
+  }
+
+  document.addEventListener("htmx:load", function (event) { openDialogs(document); });
+
+  document.addEventListener("click", function (event) {
+    const closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      const dialog = closer.closest("dialog");
+      if (dialog) dialog.close();
+    }
+  });
+
+  // The server empties #dialog out-of-band after a confirmed action: restore focus then too.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "dialog" && !event.detail.target.innerHTML.trim()) {
+      if (opener && document.contains(opener)) opener.focus();
+      opener = null;
+    }
+  });
+})();

@@ -1,0 +1,120 @@
+"""Every URL of the app's URL map x every kind of actor, with and without HX-Request.
+
+A new route is covered automatically: it must have an access rule (rdvpl/access.py), and its
+URL arguments must be listed in URL_ARGS below, or this test fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from rdvpl.access import rule_for
+from rdvpl.extensions import db
+from rdvpl.models import AutoEcole, Department, Inspector, Session, Unit, UnitStatus
+
+ACTORS = {
+    "anonymous": None,
+    "ber011": "ber011@example.test",
+    "ber034": "ber034@example.test",
+    "ae": "alliance@example.test",
+    "ae_other": "herault@example.test",
+    "admin": "admin@example.test",
+}
+ROLE_OF = {"ber011": "ber", "ber034": "ber", "ae": "ae", "ae_other": "ae", "admin": "admin"}
+# Actors who must not see the objects in URL_ARGS (which belong to 011 and Alliance Auto-Ecole).
+FOREIGN = {"ber034", "ae_other"}
+
+
+def _alliance_unit():
+    """A unit of department 011 reserved for Alliance Auto-Ecole, more than 6 days ahead."""
+    return db.session.scalar(
+        sa.select(Unit).join(Unit.session).join(AutoEcole, Unit.auto_ecole_id == AutoEcole.id)
+        .where(AutoEcole.aurige_id == "auto-ecole-aurige-1",
+               Session.date > dt.date.today() + dt.timedelta(days=7))
+        .order_by(Session.date, Unit.start_time)
+    )
+
+
+def _session_011():
+    return _alliance_unit().session
+
+
+URL_ARGS = {
+    "session_id": lambda: _session_011().id,
+    "unit_id": lambda: _alliance_unit().id,
+    "inspector_id": lambda: db.session.scalar(
+        sa.select(Inspector.id).where(Inspector.matricule == "2488")),
+    "department_id": lambda: db.session.scalar(
+        sa.select(Department.id).where(Department.code == "011")),
+    "school_id": lambda: db.session.scalar(
+        sa.select(AutoEcole.id).where(AutoEcole.aurige_id == "auto-ecole-aurige-1")),
+    "filename": lambda: "app.css",
+}
+
+
+def _routes(app):
+    # Sign-out last, so that the actor stays signed in for the others.
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: r.endpoint == "auth.logout")
+    for rule in rules:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_an_access_rule(app):
+    with app.test_request_context():
+        missing = [r.endpoint for r, _ in _routes(app) if rule_for(r.endpoint) is None]
+    assert missing == []
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+@pytest.mark.parametrize("actor", list(ACTORS))
+def test_access_grid(demo, client, auth, actor, htmx):
+    app = demo
+    if ACTORS[actor]:
+        auth.login(ACTORS[actor])
+    headers = {"HX-Request": "true"} if htmx else {}
+    failures = []
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(
+            Unit.status == UnitStatus.RESERVED))
+        routes = list(_routes(app))
+        for rule, method in routes:
+            unknown = [a for a in rule.arguments if a not in URL_ARGS]
+            assert not unknown, f"{rule.rule}: add {unknown} to URL_ARGS in tests/test_access.py"
+            with app.test_request_context():
+                url = app.url_for(rule.endpoint, **{a: URL_ARGS[a]() for a in rule.arguments})
+                access = rule_for(rule.endpoint)
+            response = client.open(url, method=method, headers=headers)
+            status = response.status_code
+            problem = None
+            if status >= 500:
+                problem = "server error"
+            elif access == "public":
+                pass
+            elif actor == "anonymous":
+                if htmx and not (status == 401 and "/connexion" in response.headers.get(
+                        "HX-Redirect", "")):
+                    problem = "htmx anonymous must get 401 + HX-Redirect to the login page"
+                if not htmx and not (status == 302 and "/connexion" in response.location):
+                    problem = "anonymous must be sent to the login page"
+            elif access == "signed_in":
+                if status in (401, 403, 404):
+                    problem = "a signed-in user must reach it"
+            elif ROLE_OF[actor] != access:
+                if status != 403:
+                    problem = "another role must get 403"
+            elif actor in FOREIGN and rule.arguments - {"filename"}:
+                if status != 404:
+                    problem = "another department's or school's id must be a 404"
+            elif status in (401, 403, 404):
+                problem = "the owner must reach it"
+            if problem:
+                failures.append(f"{method} {url} -> {status}: {problem}")
+        after = db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(
+            Unit.status == UnitStatus.RESERVED))
+    assert failures == []
+    if actor != "ber011" and actor != "ae":
+        assert after == before, "a refused request changed reservations"
