@@ -13,13 +13,12 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
-from email import message_from_bytes, policy
-from email.message import EmailMessage  # noqa: F401
 from pathlib import Path
 
 import pytest
+
+from tests.mailsink import MailSink, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = [
@@ -35,57 +34,9 @@ TABLET = {"width": 768, "height": 1024}
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class MailSink:
-    """A real SMTP server on localhost that keeps every message it receives."""
-
-    def __init__(self):
-        from aiosmtpd.controller import Controller
-
-        self.messages: list[EmailMessage] = []
-        self._lock = threading.Lock()
-        sink = self
-
-        class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802
-                msg = message_from_bytes(envelope.content, policy=policy.default)
-                with sink._lock:
-                    sink.messages.append(msg)
-                return "250 OK"
-
-        self.port = _free_port()
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
-
-    def start(self):
-        self._controller.start()
-
-    def stop(self):
-        self._controller.stop()
-
-    def clear(self):
-        with self._lock:
-            self.messages.clear()
-
-    def wait_for(self, predicate=lambda m: True, *, count: int = 1, timeout: float = 15.0):
-        """The messages matching ``predicate``, once at least ``count`` of them arrived."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                found = [m for m in self.messages if predicate(m)]
-            if len(found) >= count or time.monotonic() > deadline:
-                return found
-            time.sleep(0.1)
-
-
 @pytest.fixture(scope="session")
 def mail_sink():
-    sink = MailSink()
-    sink.start()
+    sink = MailSink().start()
     yield sink
     sink.stop()
 
@@ -112,7 +63,7 @@ def server_env(tmp_path_factory, mail_sink):
 @pytest.fixture(scope="session")
 def live_server(server_env, tmp_path_factory):
     """The app served over HTTP by its own process, as in production."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-
-
-def body_text(message: EmailMessage) -> str:
-    """The text/plain part of a received e-mail."""
-    part = message.get_body(preferencelist=("plain",))
-    return part.get_content() if part else ""
-
+from tests.mailsink import body_html, body_text  # noqa: F401
 
 PASSWORDS = {
     "ber011@example.test": "demo-ber-011",

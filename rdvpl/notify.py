@@ -15,7 +15,7 @@ import logging
 import threading
 
 from flask import Flask, current_app, render_template
-from flask_mail import Message
+from flask_mail import Connection, Message
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
@@ -118,7 +118,12 @@ def _send(row: OutboxMail) -> None:
         body=row.body_text,
         html=row.body_html,
     )
-    mail.send(message)
+    # Read the configuration at send time (not only at start-up), so that a mail server
+    # configured later, or changed by the CLI or tests, is the one used.
+    app = current_app
+    state = mail.init_mail(app.config, app.debug, app.testing)
+    with Connection(state) as connection:  # Mail.send() would use the start-up settings
+        message.send(connection)
 
 
 def _next_retry_delay(app: Flask) -> float | None:

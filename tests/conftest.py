@@ -104,6 +104,17 @@ def app(_schema):
 
 
 @pytest.fixture
+def smtp(app):
+    """A real SMTP server the app delivers to (synchronously, right after each commit)."""
+    from tests.mailsink import MailSink
+
+    sink = MailSink().start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port, MAIL_SUPPRESS_SEND=False)
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -1,7 +1,7 @@
-"""Blueprint of the ber screens; access is declared in rdvpl/access.py (BLUEPRINT_ROLES)."""
+"""BER screens. Access (role BER, own department) is declared in rdvpl/access.py."""
 
 from flask import Blueprint
 
 bp = Blueprint("ber", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import routes_creneaux, routes_planning  # noqa: E402,F401
