@@ -35,8 +35,20 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
     """SQLite: enforce foreign keys (ON DELETE CASCADE), WAL for concurrent readers, and wait
     for a busy writer instead of failing at once."""
     if isinstance(dbapi_connection, sqlite3.Connection):
+        # SQLAlchemy emits BEGIN itself (below), not the driver.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(conn):
+    """SQLite: take the write lock when a transaction starts. With the driver's deferred BEGIN,
+    a transaction that read and then writes after another writer committed fails at once with
+    "database is locked" (WAL snapshot); BEGIN IMMEDIATE makes concurrent requests wait their
+    turn instead (busy_timeout), so two schools racing for a unit get a clean refusal."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
