@@ -51,7 +51,9 @@ def queue_mail(
 
 
 def _backoff(attempts: int) -> dt.timedelta:
-    return min(dt.timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    """30 s, 1 min, 2 min... capped at one hour (base from MAIL_RETRY_SECONDS)."""
+    base = float(current_app.config.get("MAIL_RETRY_SECONDS", 30))
+    return min(dt.timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 def deliver_pending(app: Flask, *, limit: int = 100) -> dict:

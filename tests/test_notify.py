@@ -58,3 +58,64 @@ def test_smtp_down_then_back_delivers_once(app, smtp):
     assert len(smtp.wait_for(count=1, timeout=5)) == 1
     with app.app_context():
         assert db.session.scalar(sa.select(OutboxMail.status)) == "sent"
+
+
+def test_concurrent_deliverers_send_each_mail_once(app, smtp):
+    """Several workers delivering at once (gunicorn): every mail arrives exactly once."""
+    import threading
+
+    app.config["MAIL_DELIVERY"] = "off"
+    with app.test_request_context():
+        for i in range(20):
+            queue_mail("test", ["ecole@example.test"], f"Mail {i}", "_test", message=str(i))
+        db.session.commit()
+    results = []
+    barrier = threading.Barrier(4)
+
+    def worker():
+        barrier.wait()
+        results.append(deliver_pending(app))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r["sent"] for r in results) == 20
+    received = smtp.wait_for(count=20, timeout=10)
+    assert sorted(m["Subject"] for m in received) == sorted(f"Mail {i}" for i in range(20))
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(OutboxMail.status))) == {"sent"}
+
+
+def test_mail_deliver_cli_retries_pending_mail(app, smtp, runner):
+    app.config["MAIL_DELIVERY"] = "off"
+    _queue_test_mail(app)
+    assert smtp.wait_for(timeout=0.3) == []
+    result = runner.invoke(args=["mail-deliver"])
+    assert "1 e-mail(s) envoyé(s), 0 en échec." in result.output
+    assert len(smtp.wait_for(count=1, timeout=5)) == 1
+
+
+def test_failed_mail_is_retried_automatically_in_background(app, smtp):
+    """No CLI, no other process: the process that failed retries by itself once SMTP is back."""
+    app.config.update(MAIL_DELIVERY="thread", MAIL_RETRY_SECONDS=0.5)
+    port = smtp.port
+    smtp.stop()
+    _queue_test_mail(app)
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:  # wait for the first (failed) attempt to be recorded
+        with app.app_context():
+            attempts = db.session.scalar(sa.select(OutboxMail.attempts))
+            db.session.remove()
+        if attempts or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert attempts >= 1
+    smtp.__init__(port)
+    smtp.start()
+    assert len(smtp.wait_for(count=1, timeout=10)) == 1
+    with app.app_context():
+        assert db.session.scalar(sa.select(OutboxMail.status)) == "sent"
