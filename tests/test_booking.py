@@ -1,0 +1,405 @@
+"""BER 4-5 domain: reserve units for a school (all or nothing), cancel an exam, set a unit's
+status; every refusal changes nothing; the history; the read model of the screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
+
+from rdvpl import booking, dates, units
+from rdvpl.errors import Conflict, DomainError, NotFound
+from rdvpl.extensions import db
+from rdvpl.models import (
+    AutoEcole,
+    Category,
+    History,
+    Inspector,
+    OutboxMail,
+    Session,
+    Tranche,
+    Unit,
+    UnitStatus,
+)
+from rdvpl.planning import build_units, tranche_hours
+from tests.conftest import user_by_email
+
+
+@pytest.fixture
+def ber(demo, ctx):
+    return user_by_email("ber011@example.test")
+
+
+def school(aurige="auto-ecole-aurige-1") -> AutoEcole:
+    return db.session.scalar(sa.select(AutoEcole).where(AutoEcole.aurige_id == aurige))
+
+
+def inspector(last_name) -> Inspector:
+    return db.session.scalar(sa.select(Inspector).where(Inspector.last_name == last_name))
+
+
+def units_of(last_name, *, status=UnitStatus.DISPO, after=None, limit=4) -> list[Unit]:
+    """Units of one inspector with ``status``, from ``after`` (default: in two days) on."""
+    after = after or dates.today() + dt.timedelta(days=2)
+    return db.session.scalars(
+        sa.select(Unit).join(Unit.session).join(Session.inspector)
+        .where(Inspector.last_name == last_name, Unit.status == status, Session.date >= after)
+        .order_by(Session.date, Unit.start_time).limit(limit)
+    ).all()
+
+
+def plan_session(last_name, day, tranche=Tranche.M1) -> Session:
+    """A CE session (units Dispo AE) planned directly, e.g. in the past."""
+    insp = inspector(last_name)
+    start, end = tranche_hours(day, tranche)
+    session = Session(
+        department_id=insp.department_id, inspector=insp, centre=insp.home_centre,
+        category=db.session.scalar(sa.select(Category).where(Category.code == "CE")),
+        date=day, tranche=tranche, start_time=start, end_time=end,
+    )
+    build_units(session)
+    db.session.add(session)
+    db.session.commit()
+    return session
+
+
+def state() -> dict:
+    """Everything a refused action must leave as it was."""
+    db.session.expire_all()
+    return {
+        "units": db.session.execute(
+            sa.select(Unit.id, Unit.status, Unit.auto_ecole_id).order_by(Unit.id)).all(),
+        "history": db.session.scalar(sa.select(sa.func.count()).select_from(History)),
+        "outbox": db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMail)),
+    }
+
+
+def refused(exc_type, match, action):
+    """Run ``action``; it must raise ``exc_type`` with ``match`` and change nothing."""
+    before = state()
+    with pytest.raises(exc_type, match=match) as info:
+        action()
+    db.session.rollback()
+    assert state() == before
+    return info.value
+
+
+# --- reserve_units -------------------------------------------------------------------------
+
+
+def test_reserve_units_reserves_all_with_history_and_one_mail(ber):
+    alliance = school()
+    chosen = units_of("MONTEIL", limit=4)
+    ids = [u.id for u in chosen]
+    reserved = booking.reserve_units(ber, ids, alliance.id)
+    assert sorted(u.id for u in reserved) == sorted(ids)
+
+    db.session.expire_all()
+    for unit in db.session.scalars(sa.select(Unit).where(Unit.id.in_(ids))):
+        assert unit.status == UnitStatus.RESERVED
+        assert unit.auto_ecole_id == alliance.id
+        assert unit.reserved_by_id == ber.id and unit.reserved_at is not None
+    rows = db.session.scalars(sa.select(History).where(History.object_id.in_(ids))).all()
+    assert len(rows) == 4
+    for row in rows:
+        assert row.action == "unit.reserved" and row.object_type == "unit"
+        assert row.actor_id == ber.id and row.department_id == ber.department_id
+        assert row.before["status"] == "dispo" and row.before["auto_ecole_id"] is None
+        assert row.after["status"] == "reserved"
+        assert row.after["auto_ecole"] == "Alliance Auto-Ecole"
+    [mail] = db.session.scalars(sa.select(OutboxMail)).all()
+    assert mail.kind == "reservation" and mail.recipients == alliance.email
+    assert mail.subject == "Réservation d'examens pratiques du permis de conduire"
+    assert "réservées au nom de Alliance Auto-Ecole" in mail.body_text
+    assert mail.body_text.count("centre CARCASSONNE, catégorie CE, Inspecteur 2489") == 4
+
+
+def test_reserve_is_all_or_nothing_when_one_unit_is_taken(ber):
+    chosen = units_of("MONTEIL", limit=4)
+    other = school("auto-ecole-aurige-2")
+    booking.reserve_units(ber, [chosen[2].id], other.id)  # someone reserved one of them
+    error = refused(Conflict, "vient d'être attribuée à une autre auto-école",
+                    lambda: booking.reserve_units(ber, [u.id for u in chosen], school().id))
+    assert booking.describe_unit(chosen[2]) in error.message
+    assert "Alliance du 002" in error.message and "Aucune place n'a été réservée" in error.message
+
+
+def test_reserve_refuses_an_indispo_unit(ber):
+    indispo = units_of("DUMAS", status=UnitStatus.INDISPO, limit=1)
+    chosen = units_of("MONTEIL", limit=2) + indispo
+    refused(Conflict, "est indisponible",
+            lambda: booking.reserve_units(ber, [u.id for u in chosen], school().id))
+
+
+def test_reserve_refuses_a_past_unit(ber):
+    past = plan_session("MONTEIL", dates.today() - dt.timedelta(days=7))
+    chosen = units_of("MONTEIL", limit=2) + [past.units[0]]
+    error = refused(DomainError, "est passée",
+                    lambda: booking.reserve_units(ber, [u.id for u in chosen], school().id))
+    assert booking.describe_unit(past.units[0]) in error.message
+
+
+def test_reserve_refuses_a_unit_that_started_today(ber):
+    session = plan_session("MONTEIL", dates.today() + dt.timedelta(days=9))
+    later = dt.datetime.combine(session.date, session.units[1].start_time, dates.PARIS)
+    refused(DomainError, "est passée", lambda: booking.reserve_units(
+        ber, [session.units[1].id, session.units[2].id], school().id, now=later))
+    # One minute earlier the same units are still open.
+    booking.reserve_units(ber, [session.units[1].id], school().id,
+                          now=later - dt.timedelta(minutes=1))
+
+
+def test_reserve_refuses_another_departments_unit(ber):
+    foreign = db.session.scalar(
+        sa.select(Unit).join(Unit.session).join(Session.inspector)
+        .where(Inspector.last_name == "LEROY", Unit.status == UnitStatus.DISPO))
+    chosen = units_of("MONTEIL", limit=1) + [foreign]
+    refused(NotFound, "Unité introuvable",
+            lambda: booking.reserve_units(ber, [u.id for u in chosen], school().id))
+
+
+@pytest.mark.parametrize("which", ["other_department", "unknown"])
+def test_reserve_refuses_a_foreign_or_unknown_school(ber, which):
+    school_id = school("auto-ecole-aurige-34").id if which == "other_department" else 999_999
+    chosen = units_of("MONTEIL", limit=2)
+    refused(NotFound, "Auto-école introuvable",
+            lambda: booking.reserve_units(ber, [u.id for u in chosen], school_id))
+
+
+def test_reserve_refuses_no_school_and_empty_selection(ber):
+    chosen = units_of("MONTEIL", limit=2)
+    refused(DomainError, "Choisissez une auto-école",
+            lambda: booking.reserve_units(ber, [u.id for u in chosen], None))
+    refused(DomainError, "Sélectionnez au moins une unité",
+            lambda: booking.reserve_units(ber, [], school().id))
+
+
+def test_reserve_refuses_tampered_ids_and_other_actors(ber):
+    chosen = units_of("MONTEIL", limit=2)
+    refused(NotFound, "Unité introuvable",
+            lambda: booking.reserve_units(ber, ["1 OR 1=1"], school().id))
+    refused(NotFound, "Unité introuvable", lambda: booking.reserve_units(
+        ber, [chosen[0].id, 999_999], school().id))
+    for email in ("alliance@example.test", "ber034@example.test", "admin@example.test"):
+        actor = user_by_email(email)
+        refused(NotFound, "introuvable",
+                lambda a=actor: booking.reserve_units(a, [u.id for u in chosen], school().id))
+
+
+def test_double_submit_second_fails_and_first_stands(ber):
+    ids = [u.id for u in units_of("MONTEIL", limit=3)]
+    booking.reserve_units(ber, ids, school().id)
+    error = refused(Conflict, "est déjà attribuée à Alliance Auto-Ecole",
+                    lambda: booking.reserve_units(ber, ids, school().id))
+    assert "a déjà été enregistrée" in error.message
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMail)) == 1
+    assert {u.auto_ecole_id for u in db.session.scalars(
+        sa.select(Unit).where(Unit.id.in_(ids)))} == {school().id}
+
+
+def test_database_refuses_a_unit_taken_after_the_check(ber, monkeypatch):
+    """The Python check saw every unit Dispo AE, but another agent reserved one just before
+    the UPDATE: the conditional UPDATE touches 3 rows of 4, everything is rolled back."""
+    chosen = units_of("MONTEIL", limit=4)
+    ids = [u.id for u in chosen]
+    db.session.execute(sa.update(Unit).where(Unit.id == ids[3]).values(
+        status=UnitStatus.RESERVED, auto_ecole_id=school("auto-ecole-aurige-51").id))
+    db.session.commit()
+
+    real = units.scoped_units
+    calls = []
+
+    def stale_read(department_id, unit_ids):
+        found = real(department_id, unit_ids)
+        if not calls:  # the first read (the checks) is stale: it still sees Dispo AE
+            for unit in found:
+                set_committed_value(unit, "status", UnitStatus.DISPO)
+                set_committed_value(unit, "auto_ecole_id", None)
+        calls.append(1)
+        return found
+
+    monkeypatch.setattr(units, "scoped_units", stale_read)
+    error = refused(Conflict, "vient d'être attribuée à une autre auto-école",
+                    lambda: booking.reserve_units(ber, ids, school().id))
+    assert "Alliance du 051" in error.message
+    db.session.expire_all()
+    assert [db.session.get(Unit, i).status for i in ids[:3]] == [UnitStatus.DISPO] * 3
+
+
+# --- cancel_unit_by_ber --------------------------------------------------------------------
+
+
+def test_cancel_by_ber_makes_the_unit_indispo_and_mails_the_school(ber):
+    [unit] = units_of("DUMAS", status=UnitStatus.RESERVED, after=dates.today()
+                      + dt.timedelta(days=7), limit=1)
+    alliance = unit.auto_ecole
+    booking.cancel_unit_by_ber(ber, unit.id)
+    db.session.expire_all()
+    unit = db.session.get(Unit, unit.id)
+    assert unit.status == UnitStatus.INDISPO and unit.auto_ecole_id is None
+    assert unit.reserved_at is None and unit.reserved_by_id is None
+    [row] = db.session.scalars(sa.select(History).where(History.object_id == unit.id)).all()
+    assert row.action == "unit.cancelled_by_ber" and row.actor_id == ber.id
+    assert row.before["status"] == "reserved"
+    assert row.before["auto_ecole"] == alliance.raison_sociale
+    assert row.after["status"] == "indispo" and row.after["auto_ecole_id"] is None
+    [mail] = db.session.scalars(sa.select(OutboxMail)).all()
+    assert mail.kind == "cancel_by_ber" and mail.recipients == alliance.email
+    assert mail.subject == "Annulation d'examens pratiques du permis de conduire"
+    assert dates.jour_date(unit.session.date) in mail.body_text
+
+
+def test_ber_may_cancel_within_six_days(ber):
+    session = plan_session("MARAIS", dates.today() + dt.timedelta(days=2), Tranche.S2)
+    booking.reserve_units(ber, [session.units[0].id], school().id)
+    booking.cancel_unit_by_ber(ber, session.units[0].id)
+    db.session.expire_all()
+    assert db.session.get(Unit, session.units[0].id).status == UnitStatus.INDISPO
+
+
+def test_cancel_by_ber_refusals(ber):
+    [unit] = units_of("DUMAS", status=UnitStatus.RESERVED, after=dates.today()
+                      + dt.timedelta(days=7), limit=1)
+    booking.cancel_unit_by_ber(ber, unit.id)
+    refused(Conflict, "n'est plus réservée", lambda: booking.cancel_unit_by_ber(ber, unit.id))
+    dispo = units_of("MONTEIL", limit=1)[0]
+    refused(Conflict, "n'est plus réservée", lambda: booking.cancel_unit_by_ber(ber, dispo.id))
+    foreign = db.session.scalar(sa.select(Unit).where(Unit.status == UnitStatus.RESERVED)
+                                .join(Unit.session).join(Session.inspector)
+                                .where(Inspector.last_name == "LEROY"))
+    refused(NotFound, "Unité introuvable", lambda: booking.cancel_unit_by_ber(ber, foreign.id))
+    refused(NotFound, "Unité introuvable", lambda: booking.cancel_unit_by_ber(ber, 999_999))
+    ae = user_by_email("alliance@example.test")
+    [other] = units_of("DUMAS", status=UnitStatus.RESERVED, limit=1)
+    refused(NotFound, "introuvable", lambda: booking.cancel_unit_by_ber(ae, other.id))
+
+
+def test_cancel_by_ber_refuses_an_exam_that_took_place(ber):
+    past = plan_session("MONTEIL", dates.today() - dt.timedelta(days=3))
+    db.session.execute(sa.update(Unit).where(Unit.id == past.units[0].id).values(
+        status=UnitStatus.RESERVED, auto_ecole_id=school().id))
+    db.session.commit()
+    refused(DomainError, "a déjà commencé ou eu lieu",
+            lambda: booking.cancel_unit_by_ber(ber, past.units[0].id))
+
+
+# --- set_unit_status -----------------------------------------------------------------------
+
+
+def test_set_unit_status_both_ways_with_history(ber):
+    unit = units_of("MONTEIL", limit=1)[0]
+    booking.set_unit_status(ber, unit.id, "indispo")
+    db.session.expire_all()
+    assert db.session.get(Unit, unit.id).status == UnitStatus.INDISPO
+    booking.set_unit_status(ber, unit.id, UnitStatus.DISPO)
+    db.session.expire_all()
+    assert db.session.get(Unit, unit.id).status == UnitStatus.DISPO
+    rows = db.session.scalars(sa.select(History).where(History.object_id == unit.id)
+                              .order_by(History.id)).all()
+    assert [(r.action, r.before["status"], r.after["status"]) for r in rows] == [
+        ("unit.status_changed", "dispo", "indispo"),
+        ("unit.status_changed", "indispo", "dispo"),
+    ]
+    # The status it already has: nothing changes, nothing is recorded.
+    refused_nothing = state()
+    booking.set_unit_status(ber, unit.id, "dispo")
+    assert state() == refused_nothing
+
+
+def test_set_unit_status_refusals(ber):
+    unit = units_of("MONTEIL", limit=1)[0]
+    for tampered in ("reserved", "xyz", "", None):
+        refused(DomainError, "Statut inconnu",
+                lambda t=tampered: booking.set_unit_status(ber, unit.id, t))
+    [reserved] = units_of("DUMAS", status=UnitStatus.RESERVED, limit=1)
+    refused(Conflict, "annulez d'abord l'examen",
+            lambda: booking.set_unit_status(ber, reserved.id, "indispo"))
+    past = plan_session("MONTEIL", dates.today() - dt.timedelta(days=1))
+    refused(DomainError, "est passée",
+            lambda: booking.set_unit_status(ber, past.units[0].id, "indispo"))
+    foreign = db.session.scalar(sa.select(Unit).join(Unit.session).join(Session.inspector)
+                                .where(Inspector.last_name == "LEROY"))
+    refused(NotFound, "Unité introuvable",
+            lambda: booking.set_unit_status(ber, foreign.id, "indispo"))
+
+
+# --- read model ----------------------------------------------------------------------------
+
+
+def test_unit_history_reads_who_did_what(ber):
+    unit = units_of("MONTEIL", limit=1)[0]
+    booking.reserve_units(ber, [unit.id], school().id)
+    booking.cancel_unit_by_ber(ber, unit.id)
+    booking.set_unit_status(ber, unit.id, "dispo")
+    events = units.unit_history(unit.id)
+    assert [(e.kind, e.school, e.status) for e in events] == [
+        ("reserved", "Alliance Auto-Ecole", "reserved"),
+        ("cancelled", "Alliance Auto-Ecole", "indispo"),
+        ("status", None, "dispo"),
+    ]
+    assert all(e.actor.id == ber.id for e in events)
+    # Stored in UTC, shown on the Paris wall clock.
+    assert abs(units.paris_wall_clock() - events[0].at) < dt.timedelta(minutes=5)
+
+
+def test_summary_counts_future_dispo_units_per_inspector(ber):
+    # In two weeks (the demo's "within 6 days" sessions can never fall there): KLÉBER 16
+    # units on Thursday, ARNAUD 8 on Tuesday of which 2 are reserved.
+    monday = dates.monday_of(dates.today()) + dt.timedelta(days=14)
+    summary = units.unassigned_summary(ber.department_id, monday, category="CE")
+    assert [(line.count, line.category, line.inspector.prenom_nom) for line in summary.lines] == [
+        (16, "CE", "Thierry KLÉBER"), (6, "CE", "Agathe ARNAUD")]
+    assert summary.totals == [("CE", 22)] and summary.total == 22
+    assert units.unassigned_summary(ber.department_id, monday, category="B").lines == []
+    # A reservation and a status change lower the counts; Indispo back to Dispo AE raises them.
+    booking.reserve_units(ber, [u.id for u in units_of("KLÉBER", limit=4)], school().id)
+    [arnaud] = units_of("ARNAUD", limit=1)
+    booking.set_unit_status(ber, arnaud.id, "indispo")
+    summary = units.unassigned_summary(ber.department_id, monday, category="Tous")
+    assert [(line.count, line.inspector.last_name) for line in summary.lines] == [
+        (12, "KLÉBER"), (5, "ARNAUD")]
+
+
+def test_summary_leaves_out_units_already_started(ber):
+    monday = dates.monday_of(dates.today()) + dt.timedelta(days=14)
+    session = plan_session("GONZALEZ", monday + dt.timedelta(days=2), Tranche.M1)
+    at_0830 = dt.datetime.combine(session.date, dt.time(8, 30), dates.PARIS)
+    summary = units.unassigned_summary(ber.department_id, monday, now=at_0830)
+    # 08:00 and 08:30 have started; 09:00 and 09:30 are still to come.
+    assert {line.inspector.last_name: line.count for line in summary.lines}["GONZALEZ"] == 2
+
+
+def test_week_grid_groups_sessions_by_inspector_and_day(ber):
+    next_monday = dates.monday_of(dates.today()) + dt.timedelta(days=7)
+    rows = units.week_grid(ber.department_id, next_monday, category="CE")
+    assert [r.inspector.last_name for r in rows] == ["BARBET", "DUMAS", "MARAIS", "MONTEIL"]
+    dumas = rows[1]
+    assert [d for d, _ in dumas.days] == dates.week_days(next_monday)
+    thursday = dict(dumas.days)[next_monday + dt.timedelta(days=3)]
+    assert [s.number for s in thursday] == [1, 2, 3, 4]
+    assert [u.auto_ecole.raison_sociale for u in thursday[1].units] == ["Alliance Auto-Ecole"] * 4
+    only = units.week_grid(ber.department_id, next_monday, inspector_id=inspector("DUMAS").id)
+    assert [r.inspector.last_name for r in only] == ["DUMAS"]
+    empty = units.week_grid(ber.department_id, next_monday, inspector_id=inspector("ARNAUD").id)
+    assert [r.inspector.last_name for r in empty] == ["ARNAUD"]
+    assert all(sessions == [] for _, sessions in empty[0].days)
+    assert units.week_grid(ber.department_id, next_monday, category="A") == []
+
+
+@pytest.mark.parametrize("text", ["aut", "AUTO", "Écol", "ecole", "aurige-1", "ALLIANCE AUTO"])
+def test_school_search_is_partial_case_and_accent_insensitive(ber, text):
+    names = [s.raison_sociale for s in units.search_schools(ber.department_id, text)]
+    assert "Alliance Auto-Ecole" in names
+    assert "Auto-École de l'Hérault" not in names  # another department's school
+
+
+def test_school_search_ranks_and_limits(ber):
+    assert units.search_schools(ber.department_id, "   ") == []
+    assert units.search_schools(ber.department_id, "zzz") == []
+    names = [s.raison_sociale for s in units.search_schools(ber.department_id, "du 0")]
+    assert names == ["Alliance du 002", "Alliance du 011", "Alliance du 051"]
+    herault = units.search_schools(school("auto-ecole-aurige-34").department_id, "herault")
+    assert [s.raison_sociale for s in herault] == ["Auto-École de l'Hérault"]
