@@ -10,6 +10,206 @@ from __future__ import annotations
 # ---------------------------------------------------------------------------------------------
 # BER: reserve units for a school, cancel an exam, set a unit's status (BER 4-5)
 # ---------------------------------------------------------------------------------------------
+import datetime as dt  # noqa: E402
+
+from sqlalchemy import select, update  # noqa: E402
+from sqlalchemy.exc import DBAPIError  # noqa: E402
+
+from . import history, units  # noqa: E402
+from .dates import jour_date, utcnow  # noqa: E402
+from .errors import Conflict, DomainError, NotFound  # noqa: E402
+from .extensions import db  # noqa: E402
+from .models import Role, Unit, UnitStatus  # noqa: E402
+from .notify import queue_mail  # noqa: E402
+
+RESERVATION_SUBJECT = "Réservation d'examens pratiques du permis de conduire"
+CANCEL_BY_BER_SUBJECT = "Annulation d'examens pratiques du permis de conduire"
+# The statuses a BER may give a unit itself (a reservation goes through reserve_units).
+SETTABLE_STATUSES = (UnitStatus.INDISPO, UnitStatus.DISPO)
+
+
+def describe_unit(unit: Unit) -> str:
+    """'du vendredi 11/02/2022 de 15:30 à 16:00 (DUMAS Anna)', for messages."""
+    s = unit.session
+    return (f"du {jour_date(s.date)} de {unit.start_time:%H:%M} à {unit.end_time:%H:%M} "
+            f"({s.inspector.nom_prenom})")
+
+
+def mail_unit(unit: Unit) -> dict:
+    """What an e-mail to a school says of a unit (schools only see the inspector's matricule)."""
+    s = unit.session
+    return {"date": s.date, "start": unit.start_time, "end": unit.end_time,
+            "centre": s.centre.name, "category": s.category.code,
+            "inspector": s.inspector.public_name}
+
+
+def _require_ber(actor) -> int:
+    if actor is None or actor.role != Role.BER or actor.department_id is None:
+        raise NotFound(units.UNIT_NOT_FOUND)
+    return actor.department_id
+
+
+def _not_dispo(unit: Unit, school) -> Conflict:
+    """The refusal naming a selected unit that is no longer Dispo AE."""
+    what = f"L'unité {describe_unit(unit)}"
+    if unit.status == UnitStatus.RESERVED and unit.auto_ecole_id == school.id:
+        message = (f"{what} est déjà attribuée à {school.raison_sociale} : cette réservation "
+                   "a déjà été enregistrée. Aucune autre place n'a été réservée.")
+    elif unit.status == UnitStatus.RESERVED:
+        message = (f"{what} vient d'être attribuée à une autre auto-école "
+                   f"({unit.auto_ecole.raison_sociale}). Aucune place n'a été réservée : "
+                   "retirez-la de la sélection puis validez de nouveau.")
+    else:
+        message = (f"{what} est indisponible (Indispo). Aucune place n'a été réservée : "
+                   "retirez-la de la sélection puis validez de nouveau.")
+    return Conflict(message, title="Réservation impossible")
+
+
+def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None) -> list[Unit]:
+    """Reserve the selected Dispo AE units for one school of the department (BER 4): all of
+    them, or none.
+
+    The database decides: one conditional UPDATE ``... WHERE id IN (...) AND status='dispo'``
+    must touch every unit, or the transaction is rolled back — so two agents racing for a unit
+    can never both get it. Refused with nothing changed: an empty selection, no school, a school
+    or unit of another department or unknown (NotFound), a unit already started (DomainError),
+    an Indispo or reserved unit — also the second of a double submit (Conflict, naming it).
+    One history row per unit and one e-mail to the school, in the same transaction.
+    """
+    department_id = _require_ber(actor)
+    ids = set(unit_ids or ())
+    if not all(isinstance(i, int) for i in ids):
+        raise NotFound(units.UNIT_NOT_FOUND)
+    if not ids:
+        raise DomainError("Sélectionnez au moins une unité « Dispo AE » dans la grille.",
+                          title="Aucune unité sélectionnée")
+    if school_id is None:
+        raise DomainError("Choisissez une auto-école dans la liste des suggestions avant de "
+                          "valider la place d'examen.", title="Auto-école manquante")
+    school = units.scoped_school(department_id, school_id)
+    selected = units.scoped_units(department_id, ids)
+    for unit in selected:
+        if units.has_started(unit.session.date, unit.start_time, now):
+            raise DomainError(f"L'unité {describe_unit(unit)} est passée : elle ne peut plus "
+                              "être attribuée. Aucune place n'a été réservée.",
+                              title="Réservation impossible")
+    for unit in selected:
+        if unit.status != UnitStatus.DISPO:
+            raise _not_dispo(unit, school)
+    before = {unit.id: history.snapshot_unit(unit) for unit in selected}
+
+    try:
+        # Lock the rows in one fixed order, so that overlapping reservations wait for each
+        # other instead of deadlocking (PostgreSQL; SQLite already serialises writers).
+        db.session.execute(select(Unit.id).where(Unit.id.in_(ids)).order_by(Unit.id)
+                           .with_for_update())
+        result = db.session.execute(
+            update(Unit)
+            .where(Unit.id.in_(ids), Unit.status == UnitStatus.DISPO)
+            .values(status=UnitStatus.RESERVED, auto_ecole_id=school.id,
+                    reserved_at=utcnow(), reserved_by_id=actor.id)
+            .execution_options(synchronize_session=False)
+        )
+        taken = result.rowcount != len(ids)
+    except DBAPIError:  # deadlock, serialisation or lock timeout: treated as a lost race
+        taken = True
+    if taken:
+        db.session.rollback()
+        raise _lost_race(department_id, ids, school)
+
+    selected = units.scoped_units(department_id, ids)  # reloaded: reserved for the school
+    for unit in selected:
+        history.record(actor, "unit.reserved", "unit", unit.id, department_id=department_id,
+                       before=before[unit.id], after=history.snapshot_unit(unit))
+    queue_mail("reservation", [school.email], RESERVATION_SUBJECT, "reservation",
+               school=school, units=[mail_unit(u) for u in selected])
+    db.session.commit()
+    return selected
+
+
+def _lost_race(department_id: int, ids, school) -> Conflict:
+    """After a rolled-back reservation: the refusal naming the unit taken meanwhile."""
+    for unit in units.scoped_units(department_id, ids):
+        if unit.status != UnitStatus.DISPO:
+            return _not_dispo(unit, school)
+    return Conflict("Le planning vient d'être modifié en même temps par un autre agent. "
+                    "Aucune place n'a été réservée : validez de nouveau.",
+                    title="Réservation impossible")
+
+
+def cancel_unit_by_ber(actor, unit_id, *, now: dt.datetime | None = None) -> Unit:
+    """Cancel a school's exam on a unit (BER 5): the unit becomes Indispo, the school is told
+    by e-mail. Allowed at any time before the exam starts, also within 6 days (the 6-day rule
+    binds schools only). Refused: an unknown or foreign unit (NotFound), a unit that is not
+    reserved — also the second of a double submit (Conflict), an exam already started
+    (DomainError: it took place, or is taking place; its record must stay as it was)."""
+    department_id = _require_ber(actor)
+    unit = units.scoped_unit(department_id, unit_id)
+    if unit.status != UnitStatus.RESERVED:
+        raise Conflict(f"L'unité {describe_unit(unit)} n'est plus réservée : l'examen a déjà "
+                       "été annulé.", title="Annulation impossible")
+    if units.has_started(unit.session.date, unit.start_time, now):
+        raise DomainError(f"L'examen {describe_unit(unit)} a déjà commencé ou eu lieu : il ne "
+                          "peut plus être annulé.", title="Annulation impossible")
+    school = unit.auto_ecole
+    before = history.snapshot_unit(unit)
+    result = db.session.execute(
+        update(Unit)
+        .where(Unit.id == unit.id, Unit.status == UnitStatus.RESERVED,
+               Unit.auto_ecole_id == school.id)
+        .values(status=UnitStatus.INDISPO, auto_ecole_id=None, reserved_at=None,
+                reserved_by_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(f"L'unité {describe_unit(unit)} vient d'être modifiée par ailleurs : "
+                       "rien n'a été annulé.", title="Annulation impossible")
+    unit = units.scoped_unit(department_id, unit.id)
+    history.record(actor, "unit.cancelled_by_ber", "unit", unit.id, department_id=department_id,
+                   before=before, after=history.snapshot_unit(unit))
+    queue_mail("cancel_by_ber", [school.email], CANCEL_BY_BER_SUBJECT, "cancel_by_ber",
+               school=school, units=[mail_unit(unit)])
+    db.session.commit()
+    return unit
+
+
+def set_unit_status(actor, unit_id, status, *, now: dt.datetime | None = None) -> Unit:
+    """Give a non-reserved unit the status Indispo or Dispo AE (BER 5, "Statut de la place").
+
+    Refused: an unknown status value, an unknown or foreign unit (NotFound), a reserved unit
+    (Conflict: cancel the exam first), a unit already started (DomainError). Setting the status
+    it already has changes nothing and records nothing.
+    """
+    department_id = _require_ber(actor)
+    if status not in SETTABLE_STATUSES:
+        raise DomainError("Statut inconnu : choisissez « Indisponible » ou « Disponible aux "
+                          "auto-écoles ».", title="Statut invalide")
+    unit = units.scoped_unit(department_id, unit_id)
+    if unit.status == UnitStatus.RESERVED:
+        raise Conflict(f"L'unité {describe_unit(unit)} est réservée pour "
+                       f"{unit.auto_ecole.raison_sociale} : annulez d'abord l'examen.",
+                       title="Modification impossible")
+    if units.has_started(unit.session.date, unit.start_time, now):
+        raise DomainError(f"L'unité {describe_unit(unit)} est passée : son statut ne peut plus "
+                          "être modifié.", title="Modification impossible")
+    if unit.status == status:
+        return unit
+    before = history.snapshot_unit(unit)
+    result = db.session.execute(
+        update(Unit).where(Unit.id == unit.id, Unit.status == unit.status)
+        .values(status=UnitStatus(status))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise Conflict(f"L'unité {describe_unit(unit)} vient d'être modifiée par ailleurs : "
+                       "son statut n'a pas été changé.", title="Modification impossible")
+    unit = units.scoped_unit(department_id, unit.id)
+    history.record(actor, "unit.status_changed", "unit", unit.id, department_id=department_id,
+                   before=before, after=history.snapshot_unit(unit))
+    db.session.commit()
+    return unit
 
 
 # ---------------------------------------------------------------------------------------------
