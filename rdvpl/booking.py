@@ -215,3 +215,126 @@ def set_unit_status(actor, unit_id, status, *, now: dt.datetime | None = None) -
 # ---------------------------------------------------------------------------------------------
 # AE: the school cancels its own units; the 6-day rule (AE 2)
 # ---------------------------------------------------------------------------------------------
+# The imports of this section are kept here so that the BER and AE halves of the file could be
+# written independently; they may be hoisted to the top.
+# isort: split
+import datetime as _dt  # noqa: E402
+
+from sqlalchemy import select as _select  # noqa: E402
+from sqlalchemy import update as _update  # noqa: E402
+
+from . import dates as _dates  # noqa: E402
+from . import history as _history  # noqa: E402
+from .errors import Conflict as _Conflict  # noqa: E402
+from .errors import DomainError as _DomainError  # noqa: E402
+from .errors import NotFound as _NotFound  # noqa: E402
+from .extensions import db as _db  # noqa: E402
+from .models import Department as _Department  # noqa: E402
+from .models import History as _History  # noqa: E402
+from .models import Role as _Role  # noqa: E402
+from .models import Unit as _Unit  # noqa: E402
+from .models import UnitStatus as _UnitStatus  # noqa: E402
+from .notify import queue_mail as _queue_mail  # noqa: E402
+
+# A unit on day D can be cancelled by its school until day D-6 inclusive (Paris wall clock).
+AE_CANCEL_DAYS = 6
+
+LATE_CANCEL_MESSAGE = (
+    "Pour une annulation tardive, contactez votre BER : une auto-école ne peut plus annuler "
+    "une unité moins de 6 jours avant la date de l'examen."
+)
+PAST_EXAM_MESSAGE = "Cet examen est passé : il ne peut plus être annulé."
+ALREADY_CANCELLED_MESSAGE = (
+    "Cette unité a déjà été annulée : elle n'est plus réservée pour votre auto-école."
+)
+UNIT_NOT_FOUND_MESSAGE = "Cette unité n'est pas (ou plus) réservée pour votre auto-école."
+
+
+def ae_cancel_deadline(unit_date: _dt.date) -> _dt.date:
+    """The last day (Paris) on which the school may cancel a unit of ``unit_date``."""
+    return unit_date - _dt.timedelta(days=AE_CANCEL_DAYS)
+
+
+def can_ae_cancel(unit_date: _dt.date, now: _dt.datetime) -> bool:
+    """True while the school may still cancel a unit on ``unit_date`` (until D-6 inclusive).
+
+    ``now`` must be aware: it is read on a Paris wall clock, so the rule follows calendar days
+    there whatever the offset (23:59 on D-6 is allowed, 00:00 on D-5 is not, also across a
+    daylight-saving change).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("can_ae_cancel needs an aware datetime")
+    return now.astimezone(_dates.PARIS).date() <= ae_cancel_deadline(unit_date)
+
+
+def _was_ours(unit_id: int, school_id: int) -> bool:
+    """True if the history shows the unit was once reserved for this school."""
+    rows = _db.session.scalars(
+        _select(_History).where(_History.object_type == "unit", _History.object_id == unit_id)
+    )
+    return any(
+        school_id in ((row.before or {}).get("auto_ecole_id"),
+                      (row.after or {}).get("auto_ecole_id"))
+        for row in rows
+    )
+
+
+def cancel_unit_by_ae(actor, unit_id: int, now: _dt.datetime | None = None) -> _Unit:
+    """The school cancels one of its reserved units (AE 2); the unit goes back to Dispo AE.
+
+    Refused (nothing changed): another school's or an unknown unit (NotFound), a unit already
+    cancelled (Conflict, also the second of a double submit), a past unit or one less than
+    6 days ahead (DomainError). Records the history with the school's user as actor and queues
+    the e-mail to the department's BER mailbox, in one transaction.
+    """
+    now = now or _dates.now()
+    if actor is None or actor.role != _Role.AE or actor.auto_ecole_id is None:
+        raise _NotFound(UNIT_NOT_FOUND_MESSAGE)
+    school_id = actor.auto_ecole_id
+    unit = _db.session.get(_Unit, unit_id) if isinstance(unit_id, int) else None
+    if unit is None:
+        raise _NotFound(UNIT_NOT_FOUND_MESSAGE)
+    if unit.auto_ecole_id != school_id:
+        if unit.status != _UnitStatus.RESERVED and _was_ours(unit.id, school_id):
+            raise _Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible")
+        raise _NotFound(UNIT_NOT_FOUND_MESSAGE)
+    session = unit.session
+    if session.date < now.astimezone(_dates.PARIS).date():
+        raise _DomainError(PAST_EXAM_MESSAGE, title="Annulation impossible")
+    if not can_ae_cancel(session.date, now):
+        raise _DomainError(LATE_CANCEL_MESSAGE, title="Annulation tardive")
+
+    before = _history.snapshot_unit(unit)
+    school = unit.auto_ecole
+    # A conditional update, so that two concurrent cancellations cannot both succeed.
+    result = _db.session.execute(
+        _update(_Unit)
+        .where(
+            _Unit.id == unit.id,
+            _Unit.status == _UnitStatus.RESERVED,
+            _Unit.auto_ecole_id == school_id,
+        )
+        .values(status=_UnitStatus.DISPO, auto_ecole_id=None, reserved_at=None,
+                reserved_by_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        _db.session.rollback()
+        raise _Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible")
+    _db.session.refresh(unit)
+    _history.record(
+        actor, "unit.cancelled_by_ae", "unit", unit.id,
+        department_id=session.department_id, before=before, after=_history.snapshot_unit(unit),
+    )
+    department = _db.session.get(_Department, session.department_id)
+    _queue_mail(
+        "cancel_by_ae",
+        [department.ber_email],
+        f"Annulation examen {session.category.code} par une auto-école",
+        "cancel_by_ae",
+        school=school,
+        session=session,
+        unit=unit,
+    )
+    _db.session.commit()
+    return unit

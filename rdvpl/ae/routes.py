@@ -1,11 +1,97 @@
-"""Driving-school screens: "Mes examens programmés"."""
+"""Driving-school screens: "Mes examens programmés" and the cancellation of a unit (AE 1-2).
 
-from flask import render_template
+Every query is scoped by ``current_user.auto_ecole_id``: another school's unit is a 404.
+"""
 
+from __future__ import annotations
+
+from flask import make_response, render_template, request
+from flask_login import current_user
+
+from .. import booking, dates
+from ..errors import DomainError, NotFound
+from ..exams import ExamsView, row_containing, school_exams
+from ..extensions import db
+from ..web import render, wants_fragment, with_banner
 from . import bp
+from .forms import PAST, ExamsFilterForm
+
+PAGE = "ae/exams.html"
+EMPTY_DIALOG = '<div id="dialog" hx-swap-oob="innerHTML"></div>'
+
+
+def _view(filters: ExamsFilterForm) -> ExamsView:
+    return school_exams(current_user.auto_ecole_id, filters.category_code,
+                              past=filters.past, today=dates.today())
+
+
+def _row_context(unit_id: int, filters: ExamsFilterForm) -> dict:
+    """The row holding ``unit_id`` (404 unless it is the school's); can it still be cancelled?"""
+    row = row_containing(current_user.auto_ecole_id, unit_id)
+    return {
+        "row": row,
+        "cancellable": booking.can_ae_cancel(row.day, dates.now()),
+        "past_exam": row.day < dates.today(),
+        "query": _filter_query(filters),
+    }
+
+
+def _filter_query(filters: ExamsFilterForm) -> dict[str, str]:
+    """The filter arguments passed on from the table to the dialogs and the cancel form."""
+    query = {"categorie": filters.category_code, "periode": PAST if filters.past else None}
+    return {key: value for key, value in query.items() if value}
+
+
+def _dialog(template: str, filters: ExamsFilterForm, **context):
+    """The dialog alone for htmx; on a direct visit, the page with the dialog shown in it."""
+    if wants_fragment():
+        return render_template(template, **context)
+    return render(PAGE, view=_view(filters), inline_dialog=template, **context)
 
 
 @bp.route("/examens")
 def exams():
-    """Mes examens programmés (AE 1-2)."""
-    return render_template("ae/exams.html")
+    """Mes examens programmés (AE 1): one table per month, filtered by category and period."""
+    filters = ExamsFilterForm(request.args)
+    return render(PAGE, "exams", view=_view(filters))
+
+
+@bp.route("/examens/unites/<int:unit_id>")
+def units_dialog(unit_id: int):
+    """Dialog "Unité(s)": the units of the row holding ``unit_id``, each with "Annuler"."""
+    filters = ExamsFilterForm(request.args)
+    return _dialog("dialogs/_ae_units.html", filters, **_row_context(unit_id, filters))
+
+
+@bp.route("/examens/unites/<int:unit_id>/annulation")
+def cancel_dialog(unit_id: int):
+    """Dialog "Unité programmée": the summary of one unit and the confirmation."""
+    filters = ExamsFilterForm(request.args)
+    context = _row_context(unit_id, filters)
+    unit = next(u for u in context["row"].units if u.id == unit_id)
+    return _dialog("dialogs/_ae_cancel.html", filters, unit=unit, **context)
+
+
+@bp.route("/examens/unites/<int:unit_id>/annulation", methods=["POST"])
+def cancel(unit_id: int):
+    """Cancel one unit (AE 2); answer the re-grouped tables, the banner, an empty dialog."""
+    filters = ExamsFilterForm(request.form)
+    try:
+        booking.cancel_unit_by_ae(current_user._get_current_object(), unit_id)
+    except NotFound:
+        raise
+    except DomainError as error:  # late, past, already cancelled: show it with the fresh tables
+        db.session.rollback()
+        return _after_cancel(filters, "error", error.title, error.message, error.status_code)
+    return _after_cancel(filters, "success", "Annulation enregistrée !",
+                         "Votre place d'examen a bien été annulée.")
+
+
+def _after_cancel(filters, kind: str, title: str, message: str, status: int = 200):
+    view = _view(filters)
+    if not wants_fragment():
+        banner = {"kind": kind, "title": title, "message": message}
+        return render(PAGE, view=view, banner=banner, status=status)
+    response = render(PAGE, "exams", view=view, status=status)
+    response.set_data(response.get_data(as_text=True) + EMPTY_DIALOG)
+    return with_banner(make_response(response), kind, title, message)

@@ -1,0 +1,204 @@
+"""The driving school's read model: "Mes examens programmés" (AE 1; domain, no request).
+
+A *row* is a run of consecutive units reserved for the school (the end of one is the start of
+the next) with one inspector, at one centre, on one day, in one category. Runs are grouped by
+time only, as the guide does: they may cross two sessions of the same inspector when the
+sessions touch (M1 08:00-10:00 then M2 10:00-12:00, or the guide's "14:30 — 2 unités" made of
+the last unit of S1 and the first of S2), but not the lunch break (M2 ends 12:00, S1 starts
+13:00). Rows are grouped into months, in chronological order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from .errors import NotFound
+from .extensions import db
+from .models import Category, Centre, Inspector, Session, Unit, UnitStatus
+
+# The category selected when the school has units in it (the guide's example).
+DEFAULT_CATEGORY = "CE"
+
+
+@dataclass
+class ExamRow:
+    """Consecutive units of one inspector at one centre on one day: one line of a table."""
+
+    units: list[Unit]
+
+    @property
+    def session(self) -> Session:
+        return self.units[0].session
+
+    @property
+    def day(self) -> dt.date:
+        return self.session.date
+
+    @property
+    def start(self) -> dt.time:
+        """The "Heure de convocation"."""
+        return self.units[0].start_time
+
+    @property
+    def end(self) -> dt.time:
+        return self.units[-1].end_time
+
+    @property
+    def centre(self) -> Centre:
+        return self.session.centre
+
+    @property
+    def inspector(self) -> Inspector:
+        return self.session.inspector
+
+    @property
+    def category(self) -> Category:
+        return self.session.category
+
+    @property
+    def count(self) -> int:
+        return len(self.units)
+
+    @property
+    def first_unit_id(self) -> int:
+        """A row is addressed (in URLs, element ids) by its first unit."""
+        return self.units[0].id
+
+
+@dataclass
+class MonthTable:
+    month: dt.date  # the first day of the month
+    rows: list[ExamRow] = field(default_factory=list)
+
+
+def _row_key(unit: Unit) -> tuple:
+    s = unit.session
+    return (s.date, s.inspector_id, s.centre_id, s.category_id)
+
+
+def group_rows(units: list[Unit]) -> list[ExamRow]:
+    """Group units (in any order) into rows, sorted by day, hour, centre and inspector."""
+    ordered = sorted(units, key=lambda u: (*_row_key(u), u.start_time))
+    rows: list[ExamRow] = []
+    for unit in ordered:
+        last = rows[-1].units[-1] if rows else None
+        if last and _row_key(last) == _row_key(unit) and last.end_time == unit.start_time:
+            rows[-1].units.append(unit)
+        else:
+            rows.append(ExamRow([unit]))
+    rows.sort(key=lambda r: (r.day, r.start, r.centre.name, r.inspector.matricule))
+    return rows
+
+
+def group_months(rows: list[ExamRow]) -> list[MonthTable]:
+    """One table per month, months and rows in chronological order."""
+    months: dict[dt.date, MonthTable] = {}
+    for row in sorted(rows, key=lambda r: (r.day, r.start, r.centre.name)):
+        first = row.day.replace(day=1)
+        months.setdefault(first, MonthTable(first)).rows.append(row)
+    return [months[m] for m in sorted(months)]
+
+
+def _reserved_units(school_id: int):
+    """The school's reserved units with their session, centre, inspector and category."""
+    return (
+        select(Unit)
+        .join(Unit.session)
+        .join(Session.centre)
+        .join(Session.inspector)
+        .join(Session.category)
+        .where(Unit.auto_ecole_id == school_id, Unit.status == UnitStatus.RESERVED)
+        .options(
+            contains_eager(Unit.session).options(
+                contains_eager(Session.centre),
+                contains_eager(Session.inspector),
+                contains_eager(Session.category),
+            )
+        )
+    )
+
+
+def school_categories(school_id: int) -> list[Category]:
+    """The categories the school has reserved units in (any date), in the usual order."""
+    return list(
+        db.session.scalars(
+            select(Category)
+            .where(
+                Category.id.in_(
+                    select(Session.category_id)
+                    .join(Unit, Unit.session_id == Session.id)
+                    .where(Unit.auto_ecole_id == school_id, Unit.status == UnitStatus.RESERVED)
+                )
+            )
+            .order_by(Category.position, Category.code)
+        )
+    )
+
+
+def choose_category(categories: list[Category], code: str | None) -> Category | None:
+    """The category asked for in the URL if the school has units in it, else CE, else the first."""
+    by_code = {c.code: c for c in categories}
+    if code in by_code:
+        return by_code[code]
+    return by_code.get(DEFAULT_CATEGORY) or (categories[0] if categories else None)
+
+
+def scheduled_months(
+    school_id: int, category_id: int, *, past: bool, today: dt.date
+) -> list[MonthTable]:
+    """The school's exams of one category: upcoming (from today) or past ones, by month."""
+    query = _reserved_units(school_id).where(Session.category_id == category_id)
+    query = query.where(Session.date < today) if past else query.where(Session.date >= today)
+    return group_months(group_rows(list(db.session.scalars(query).unique())))
+
+
+def row_containing(school_id: int, unit_id: int) -> ExamRow:
+    """The row (of the school's reserved units) that holds ``unit_id``; NotFound otherwise."""
+    unit = db.session.scalar(_reserved_units(school_id).where(Unit.id == unit_id))
+    if unit is None:
+        raise NotFound("Cette unité n'est pas (ou plus) réservée pour votre auto-école.")
+    s = unit.session
+    same_run = _reserved_units(school_id).where(
+        Session.date == s.date,
+        Session.inspector_id == s.inspector_id,
+        Session.centre_id == s.centre_id,
+        Session.category_id == s.category_id,
+    )
+    for row in group_rows(list(db.session.scalars(same_run).unique())):
+        if any(u.id == unit_id for u in row.units):
+            return row
+    raise NotFound()  # pragma: no cover - the unit is in one of the rows
+
+
+@dataclass
+class ExamsView:
+    """What "Mes examens programmés" shows for one school, category and period."""
+
+    categories: list[Category]
+    category: Category | None
+    past: bool
+    months: list[MonthTable]
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The URL arguments that keep this view (category, and the period when past)."""
+        query = {"categorie": self.category.code} if self.category else {}
+        if self.past:
+            query["periode"] = "passes"
+        return query
+
+
+def school_exams(
+    school_id: int, category_code: str | None, *, past: bool, today: dt.date
+) -> ExamsView:
+    """The school's categories, the one selected and its exams by month (3 statements)."""
+    categories = school_categories(school_id)
+    category = choose_category(categories, category_code)
+    months = (
+        scheduled_months(school_id, category.id, past=past, today=today) if category else []
+    )
+    return ExamsView(categories, category, past, months)
