@@ -1,11 +1,171 @@
-"""BER "Planifier les activités": plan and delete sessions, export (BER 1-3)."""
+"""BER "Planifier les activités": plan and delete sessions, export (BER 1-3).
 
-from flask import render_template
+One screen, /ber/planification, whose filters all live in the URL. Its parts are blocks of
+templates/ber/planning.html: "page" (filters, week, grids and panel), "grid", "panel"; a single
+cell comes from templates/partials/_cell.html and the dialog from templates/dialogs/.
+"""
 
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from flask import make_response, render_template, request, send_file
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from .. import dates
+from ..errors import Conflict, DomainError
+from ..export import planning_xlsx
+from ..extensions import db
+from ..planning import (
+    CellRef,
+    delete_session,
+    export_table,
+    grid_cell,
+    is_deletable,
+    name_capitalised,
+    plan_sessions,
+    planning_options,
+    reserved_by_school,
+    session_for_dialog,
+    week_grid,
+)
+from ..web import render, render_blocks, wants_fragment, with_banner
 from . import bp
+from .forms_planning import PlanningFilters, parse_cells, parse_export_weeks, parse_filters
+
+TEMPLATE = "ber/planning.html"
+EMPTY_DIALOG = '<div id="dialog" hx-swap-oob="innerHTML"></div>'
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _filters(args: MultiDict) -> PlanningFilters:
+    centres, categories = planning_options(current_user)
+    return parse_filters(args, centres, categories)
+
+
+def _context(f: PlanningFilters, **extra) -> dict:
+    """Everything planning.html needs: the filters, the week's grids, the selection."""
+    grid = week_grid(current_user, f.day, search=f.search, selected=f.selected)
+    if not f.centre_given and grid.inspectors:
+        # No centre chosen yet: the home centre of the first inspector shown.
+        home = grid.inspectors[0].inspector.home_centre_id
+        f.centre = next((c for c in f.centres if c.id == home), f.centre)
+    selected = sum(c.selected for iw in grid.inspectors for _, row in iw.rows for c in row)
+    return {"f": f, "grid": grid, "selected_count": selected,
+            "previous_week": f.monday - dt.timedelta(weeks=1),
+            "next_week": f.monday + dt.timedelta(weeks=1), **extra}
+
+
+def _grid_and_panel(f: PlanningFilters, kind: str, title: str, message: str, status: int):
+    """After planning (or a refusal on a stale grid): the grid in place, the panel and the
+    banner out-of-band; a full page when the request is not htmx."""
+    if wants_fragment():
+        response = render_blocks(TEMPLATE, ["grid", "panel"], status=status,
+                                 **_context(f, panel_oob=True))
+        return with_banner(response, kind, title, message)
+    return render(TEMPLATE, status=status, banner=(kind, title, message), **_context(f))
 
 
 @bp.route("/planification")
 def planning():
-    """Planifier les activités des IPCSR (BER 1-3)."""
-    return render_template("ber/planning.html")
+    """Planifier les activités des IPCSR (BER 1): filters, week navigation, one grid per
+    inspector, the selection panel."""
+    return render(TEMPLATE, "page", **_context(_filters(request.args)))
+
+
+@bp.route("/planification/selection")
+def planning_selection():
+    """The side panel "Session(s) en planification" for the cells currently ticked."""
+    f = _filters(request.args)
+    saturday = f.monday + dt.timedelta(days=5)
+    count = sum(f.monday <= ref.day <= saturday for ref in f.selected)
+    return render(TEMPLATE, "panel", f=f, selected_count=count,
+                  grid={"monday": f.monday, "saturday": saturday})
+
+
+@bp.route("/planification/sessions", methods=["POST"])
+def planning_plan():
+    """"Planifier ces sessions": every ticked cell at once, or none."""
+    f = _filters(request.form)
+    cells = parse_cells(request.form.getlist("cell"))
+    if cells is None:
+        raise DomainError("La sélection envoyée est invalide. Rechargez la page puis recommencez.")
+    try:
+        sessions = plan_sessions(current_user, f.centre.id, f.category.id, cells)
+    except Conflict as conflict:
+        # Stale grid: show what is planned now, keep what can still be selected.
+        db.session.rollback()
+        f.selected = set(cells)
+        return _grid_and_panel(f, "error", conflict.title, conflict.message, 409)
+    f.selected = set()
+    message = (f"{len(sessions)} session(s) de permis {f.category.code} planifiée(s) sur le "
+               f"centre {f.centre.name}. Leurs places d'examen sont disponibles pour les "
+               "auto-écoles (Dispo AE).")
+    return _grid_and_panel(f, "success", "Succès", message, 200)
+
+
+@bp.route("/planification/sessions/<int:session_id>")
+def planning_session(session_id: int):
+    """The dialog "Session déjà planifiée" (a direct visit: the session's week, dialog open)."""
+    session = session_for_dialog(current_user, session_id)
+    groups = reserved_by_school(session)
+    dialog = render_template("dialogs/_session_planned.html", session=session, groups=groups,
+                             reserved=sum(len(units) for _, units in groups),
+                             deletable=is_deletable(session))
+    if wants_fragment():
+        return dialog
+    f = _filters(MultiDict({"date": dates.ddmmyyyy(session.date), "centre": session.centre_id,
+                            "categorie": session.category.code}))
+    return render(TEMPLATE, dialog_html=dialog, **_context(f))
+
+
+@bp.route("/planification/sessions/<int:session_id>/suppression", methods=["POST"])
+def planning_delete(session_id: int):
+    """"Oui, supprimer la session": cancels its reserved units, deletes it, frees the cell."""
+    try:
+        deleted = delete_session(current_user, session_id)
+    except DomainError as error:
+        ref = CellRef.parse(request.form.get("cell"))
+        if not wants_fragment() or ref is None:
+            raise
+        # Stale dialog (deleted meanwhile, or past): close it and show the cell as it is now.
+        db.session.rollback()
+        cell = grid_cell(current_user, ref.inspector_id, ref.day, ref.tranche)
+        response = make_response(render_template("partials/_cell.html", one_cell=cell)
+                                 + EMPTY_DIALOG, error.status_code)
+        return with_banner(response, "error", error.title, error.message)
+    message = (f"Vous avez bien supprimé la session de permis {deleted.category} du "
+               f"{dates.ddmmyyyy(deleted.date)} de {dates.hhmm(deleted.start)} à "
+               f"{dates.hhmm(deleted.end)}, sur le centre {deleted.centre} pour l'inspecteur "
+               f"{name_capitalised(deleted.inspector)}")
+    if deleted.cancelled_units:
+        schools = ", ".join(f"{name} ({n} place(s))" for name, n in deleted.schools)
+        message += (". Les places d'examen réservées ont été annulées et les auto-écoles "
+                    f"informées par e-mail : {schools}.")
+    if not wants_fragment():
+        f = _filters(MultiDict({"date": dates.ddmmyyyy(deleted.date)}))
+        return render(TEMPLATE, banner=("success", "Succès", message), **_context(f))
+    cell = grid_cell(current_user, deleted.inspector.id, deleted.date, deleted.tranche)
+    response = make_response(render_template("partials/_cell.html", one_cell=cell,
+                                             autofocus=True) + EMPTY_DIALOG)
+    return with_banner(response, "success", "Succès", message)
+
+
+@bp.route("/planification/export")
+def planning_export():
+    """"Exporter les plannings": .xlsx of the filters on screen over a number of weeks."""
+    f = _filters(request.args)
+    if f.date_error:
+        raise DomainError(f"La date « {request.args.get('date', '')[:20]} » n'est pas valide : "
+                          "saisissez-la au format jj/mm/aaaa.")
+    weeks = parse_export_weeks(request.args)
+    if weeks is None:
+        raise DomainError("Le nombre de semaines à exporter doit être un nombre entier de 1 à 12.")
+    table = export_table(current_user, f.day, weeks, search=f.search,
+                         category_code=f.category.code)
+    name = (f"plannings-{current_user.department.code}-{f.category.code}-"
+            f"{table.first_day:%Y-%m-%d}-au-{table.last_day:%Y-%m-%d}.xlsx")
+    return send_file(io.BytesIO(planning_xlsx(table)), mimetype=XLSX, as_attachment=True,
+                     download_name=name)
