@@ -79,6 +79,8 @@ def planning():
 def planning_selection():
     """The side panel "Session(s) en planification" for the cells currently ticked."""
     f = _filters(request.args)
+    if not wants_fragment():  # a direct visit: the page, with these cells ticked
+        return render(TEMPLATE, **_context(f))
     saturday = f.monday + dt.timedelta(days=5)
     count = sum(f.monday <= ref.day <= saturday for ref in f.selected)
     return render(TEMPLATE, "panel", f=f, selected_count=count,
@@ -116,7 +118,7 @@ def planning_session(session_id: int):
                              deletable=is_deletable(session))
     if wants_fragment():
         return dialog
-    f = _filters(MultiDict({"date": dates.ddmmyyyy(session.date), "centre": session.centre_id,
+    f = _filters(MultiDict({"date": dates.ddmmyyyy(session.date), "centre": str(session.centre_id),
                             "categorie": session.category.code}))
     return render(TEMPLATE, dialog_html=dialog, **_context(f))
 
