@@ -202,3 +202,12 @@ def school_exams(
         scheduled_months(school_id, category.id, past=past, today=today) if category else []
     )
     return ExamsView(categories, category, past, months)
+
+
+def row_near(view: ExamsView, day: dt.date, start: dt.time) -> int | None:
+    """The row to give the focus to after a unit of ``day`` at ``start`` was cancelled: the row
+    of that day starting last before it, else the first one of that day (first unit id)."""
+    same_day = [r for m in view.months for r in m.rows if r.day == day]
+    before = [r for r in same_day if r.start <= start]
+    chosen = before[-1] if before else (same_day[0] if same_day else None)
+    return chosen.first_unit_id if chosen else None

@@ -285,6 +285,9 @@ def test_cancel_with_htmx_regroups_the_table(ae, demo, guide_units):
     day = dates.jour_date_cap(thursday())
     rows = [r for r in rows_of(html) if r[0] == day]
     assert [r[1:3] for r in rows] == [["10:00", "1"], ["11:00", "2"], ["14:30", "2"]]
+    # The focus goes to the row the cancelled unit was next to (10:00), not lost on the page.
+    [focused] = re.findall(r'id="row-(\d+)"[^>]*autofocus', html)
+    assert int(focused) == guide_units[0]
     with demo.app_context():
         unit = db.session.get(Unit, guide_units[1])
         assert unit.status == UnitStatus.DISPO and unit.auto_ecole_id is None

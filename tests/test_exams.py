@@ -123,6 +123,16 @@ def test_months_are_chronological_with_french_names():
         (3, "08:00"), (17, "10:00"), (17, "16:30")]
 
 
+def test_row_near_a_cancelled_unit():
+    rows = exams.group_rows([unit("10:00", uid=1), unit("11:00", uid=3), unit("11:30", uid=4),
+                             unit("09:00", day=THURSDAY + dt.timedelta(days=1), uid=9)])
+    view = exams.ExamsView([], CE, False, exams.group_months(rows))
+    assert exams.row_near(view, THURSDAY, T(10, 30)) == 1  # the row before the gap
+    assert exams.row_near(view, THURSDAY, T(12, 0)) == 3
+    assert exams.row_near(view, THURSDAY, T(9, 30)) == 1  # nothing before: the day's first
+    assert exams.row_near(view, THURSDAY + dt.timedelta(days=2), T(9, 0)) is None
+
+
 def test_no_units_no_rows_no_months():
     assert exams.group_rows([]) == [] and exams.group_months([]) == []
 

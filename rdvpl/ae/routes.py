@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from .. import booking, dates
 from ..errors import DomainError, NotFound
-from ..exams import ExamsView, row_containing, school_exams
+from ..exams import ExamsView, row_containing, row_near, school_exams
 from ..extensions import db
 from ..web import render, wants_fragment, with_banner
 from . import bp
@@ -77,21 +77,25 @@ def cancel(unit_id: int):
     """Cancel one unit (AE 2); answer the re-grouped tables, the banner, an empty dialog."""
     filters = ExamsFilterForm(request.form)
     try:
-        booking.cancel_unit_by_ae(current_user._get_current_object(), unit_id)
+        unit = booking.cancel_unit_by_ae(current_user._get_current_object(), unit_id)
     except NotFound:
         raise
     except DomainError as error:  # late, past, already cancelled: show it with the fresh tables
         db.session.rollback()
         return _after_cancel(filters, "error", error.title, error.message, error.status_code)
     return _after_cancel(filters, "success", "Annulation enregistrée !",
-                         "Votre place d'examen a bien été annulée.")
+                         "Votre place d'examen a bien été annulée.",
+                         near=(unit.session.date, unit.start_time))
 
 
-def _after_cancel(filters, kind: str, title: str, message: str, status: int = 200):
+def _after_cancel(filters, kind: str, title: str, message: str, status: int = 200, near=None):
+    """The page (direct POST) or the tables, the banner and an empty #dialog (htmx)."""
     view = _view(filters)
     if not wants_fragment():
         banner = {"kind": kind, "title": title, "message": message}
         return render(PAGE, view=view, banner=banner, status=status)
-    response = render(PAGE, "exams", view=view, status=status)
+    # Keyboard users keep their place: the row next to the cancelled unit takes the focus.
+    focus_row = row_near(view, *near) if near else None
+    response = render(PAGE, "exams", view=view, focus_row=focus_row, status=status)
     response.set_data(response.get_data(as_text=True) + EMPTY_DIALOG)
     return with_banner(make_response(response), kind, title, message)
