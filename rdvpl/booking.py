@@ -182,10 +182,10 @@ def set_unit_status(actor, unit_id, status, *, now: dt.datetime | None = None) -
     it already has changes nothing and records nothing.
     """
     department_id = _require_ber(actor)
+    unit = units.scoped_unit(department_id, unit_id)
     if status not in SETTABLE_STATUSES:
         raise DomainError("Statut inconnu : choisissez « Indisponible » ou « Disponible aux "
                           "auto-écoles ».", title="Statut invalide")
-    unit = units.scoped_unit(department_id, unit_id)
     if unit.status == UnitStatus.RESERVED:
         raise Conflict(f"L'unité {describe_unit(unit)} est réservée pour "
                        f"{unit.auto_ecole.raison_sociale} : annulez d'abord l'examen.",

@@ -1,11 +1,259 @@
-"""BER "Gérer les créneaux": reserve units for a school, cancel, set status (BER 4-5)."""
+"""BER "Gérer les créneaux": reserve units for a school, cancel, set status (BER 4-5).
 
-from flask import render_template
+One page, ``/ber/creneaux``, whose blocks (templates/ber/creneaux.html) are swapped by htmx:
+"results" on filter and week changes, "selection" when units are ticked, "suggestions" and
+"school" for the school search, "grid" (+ summary, panel, banner out-of-band) after a
+reservation. The unit dialogs live in templates/dialogs/_unit_*.html.
+"""
 
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import make_response, render_template, request
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+
+from .. import booking, dates, units
+from ..errors import Conflict, NotFound
+from ..models import UnitStatus
+from ..web import banner_html, render, wants_fragment, with_banner
 from . import bp
+from .forms_creneaux import FiltersForm, ReservationForm, StatusForm
+
+PAGE = "ber/creneaux.html"
+
+RESERVED = ("Réservation enregistrée !",
+            "Les places d'examens ont été enregistrées avec succès et l'auto-école a été "
+            "informée par e-mail de ces réservations.")
+CANCELLED = ("Annulation enregistrée !",
+             "L'examen de votre candidat a bien été annulé et le créneau est passé "
+             "automatiquement au statut indisponible.")
+STATUS_WORDS = {UnitStatus.DISPO: "Dispo AE", UnitStatus.INDISPO: "Indispo"}
+EMPTY_DIALOG = '<div id="dialog" hx-swap-oob="innerHTML"></div>'
+
+
+def _department() -> int:
+    return current_user.department_id
+
+
+def _filters(args) -> FiltersForm:
+    """The filters of the URL (or of the form that carried them); a foreign inspector is a 404."""
+    form = FiltersForm(args)
+    inspector_id = form.inspector_id()
+    if inspector_id is False:
+        raise NotFound(units.INSPECTOR_NOT_FOUND)
+    if inspector_id is not None:
+        units.scoped_inspector(_department(), inspector_id)
+    return form
+
+
+def _summary(form: FiltersForm) -> dict:
+    return {"summary": units.unassigned_summary(_department(), form.monday(),
+                                                category=form.category())}
+
+
+def _context(args, *, selected=(), school=None, q="", **extra) -> dict:
+    """Everything the page shows: filters, week, summary, grid and panel (a fixed number of
+    SQL statements whatever the number of inspectors)."""
+    form = _filters(args)
+    monday = form.monday()
+    selected = list(selected)
+    return {
+        **_common(),
+        "f": form,
+        "monday": monday,
+        "days": dates.week_days(monday),
+        "previous_week": monday - dt.timedelta(days=7),
+        "next_week": monday + dt.timedelta(days=7),
+        "inspectors": units.department_inspectors(_department()),
+        "rows": units.week_grid(_department(), monday, inspector_id=form.inspector_id(),
+                                category=form.category()),
+        **_summary(form),
+        "selected_ids": {u.id for u in selected},
+        "selection": units.selection_by_day(selected),
+        "count": len(selected),
+        "school": school,
+        "q": q,
+        **extra,
+    }
+
+
+def _common() -> dict:
+    """What every fragment needs: the clock that decides which units are past."""
+    return {"now": units.paris_wall_clock(), "has_started": units.has_started, "oob": ()}
+
+
+def _page(**context):
+    return make_response(render_template(PAGE, **{**_common(), **context}))
 
 
 @bp.route("/creneaux")
 def creneaux():
-    """Gérer les plannings IPCSR (BER 4-5)."""
-    return render_template("ber/creneaux.html")
+    """Gérer les plannings IPCSR (BER 4-5): filters, summary, week grid and panel."""
+    return render(PAGE, "results", **_context(request.args))
+
+
+@bp.route("/creneaux/selection")
+def creneaux_selection():
+    """The panel "Unité(s) en cours d'attribution" for the ticked units (GET: no change)."""
+    selected = units.scoped_units(_department(), _ids(request.args.getlist("unit")))
+    if not wants_fragment():
+        return _page(**_context(request.args, selected=selected))
+    context = {**_common(), "selection": units.selection_by_day(selected),
+               "count": len(selected), "oob": ("selbar",)}
+    return _blocks(["selection", "selbar"], **context)
+
+
+@bp.route("/creneaux/auto-ecoles")
+def creneaux_schools():
+    """Suggestions while typing a raison sociale or an ID Aurige (the department's schools)."""
+    q = (request.args.get("q") or "").strip()[:80]
+    schools = units.search_schools(_department(), q) if len(q) >= 2 else []
+    if not wants_fragment():
+        return _page(**_context(request.args, q=q, schools=schools))
+    # Typing again forgets the school chosen before.
+    context = {**_common(), "q": q, "schools": schools, "school": None,
+               "oob": ("school_choice",)}
+    return _blocks(["suggestions", "school_choice"], **context)
+
+
+@bp.route("/creneaux/auto-ecoles/<int:school_id>")
+def creneaux_school(school_id):
+    """Choose a school from the suggestions: it is kept as a hidden school id."""
+    school = units.scoped_school(_department(), school_id)
+    if not wants_fragment():
+        return _page(**_context(request.args, school=school, q=school.raison_sociale))
+    return render(PAGE, "school", **_common(), school=school, q=school.raison_sociale)
+
+
+@bp.route("/creneaux/reservation", methods=["POST"])
+def creneaux_reserve():
+    """Valider la place d'examen: all the ticked units for the chosen school, or none."""
+    form = ReservationForm(request.form)
+    try:
+        booking.reserve_units(current_user, form.unit_ids(), form.school())
+    except Conflict as error:
+        # Stale grid: show the current state, keep what can still be reserved ticked.
+        still = _still_selectable(form.unit_ids())
+        school = _school_or_none(form.school())
+        context = _context(request.form, selected=still, school=school,
+                           q=school.raison_sociale if school else "")
+        return _grid_response(context, ("error", error.title, error.message), 409)
+    return _grid_response(_context(request.form), ("success", *RESERVED), 200)
+
+
+@bp.route("/creneaux/unites/<int:unit_id>")
+def creneaux_unit(unit_id):
+    """Tapping a unit: "Détail de l'examen" (reserved) or "Statut de la place" (GET only)."""
+    unit = units.scoped_unit(_department(), unit_id)
+    template, context = _dialog(unit)
+    step = request.args.get("etape")
+    if not wants_fragment():  # a direct visit: the unit's week, with the dialog open
+        args = {"inspecteur": str(unit.session.inspector_id),
+                "date": unit.session.date.strftime("%d/%m/%Y")}
+        dialog = render_template(template, **context)
+        return _page(**_context(args), dialog_html=dialog)
+    if step in ("confirmation", "detail") and unit.status == UnitStatus.RESERVED:
+        return render(template, "actions", **context, confirm=step == "confirmation")
+    return make_response(render_template(template, **context))
+
+
+@bp.route("/creneaux/unites/<int:unit_id>/annulation", methods=["POST"])
+def creneaux_cancel(unit_id):
+    """Annuler l'examen (confirmed): the unit becomes Indispo, the school gets an e-mail."""
+    try:
+        unit = booking.cancel_unit_by_ber(current_user, unit_id)
+    except Conflict as error:
+        return _unit_response(unit_id, ("error", error.title, error.message), 409)
+    return _unit_response(unit.id, ("success", *CANCELLED))
+
+
+@bp.route("/creneaux/unites/<int:unit_id>/statut", methods=["POST"])
+def creneaux_status(unit_id):
+    """Statut de la place: Indisponible or Disponible aux auto-écoles."""
+    form = StatusForm(request.form)
+    try:
+        unit = booking.set_unit_status(current_user, unit_id, form.status.data)
+    except Conflict as error:
+        return _unit_response(unit_id, ("error", error.title, error.message), 409)
+    message = (f"L'unité {booking.describe_unit(unit)} est maintenant au statut "
+               f"« {STATUS_WORDS[UnitStatus(unit.status)]} ».")
+    return _unit_response(unit.id, ("success", "Statut enregistré !", message))
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _ids(values) -> list:
+    ids = []
+    for value in values:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            raise NotFound(units.UNIT_NOT_FOUND) from None
+    return ids
+
+
+def _still_selectable(unit_ids) -> list:
+    ids = [i for i in unit_ids if isinstance(i, int)]
+    try:
+        found = units.scoped_units(_department(), ids)
+    except NotFound:
+        return []
+    now = units.paris_wall_clock()
+    return [u for u in found if u.status == UnitStatus.DISPO
+            and not units.has_started(u.session.date, u.start_time, now)]
+
+
+def _school_or_none(school_id):
+    try:
+        return units.scoped_school(_department(), school_id)
+    except NotFound:
+        return None
+
+
+def _blocks(blocks, *, status=200, **context):
+    body = "\n".join(render_block(PAGE, b, **context) for b in blocks)
+    return make_response(body, status)
+
+
+def _grid_response(context, banner, status):
+    """After a reservation: the grid in place; the summary, the panel and the banner
+    out-of-band. A direct (non-htmx) post gets the whole page with the banner."""
+    if not wants_fragment():
+        return _page(**context, banner=banner), status
+    context = {**context, "oob": ("summary_total", "summary_lines", "panel",
+                                              "selbar")}
+    response = _blocks(["grid", "summary_total", "summary_lines", "panel", "selbar"],
+                       status=status, **context)
+    return with_banner(response, *banner)
+
+
+def _unit_response(unit_id, banner, status=200):
+    """After a cancellation or a status change: the banner in #banner (the dialog's buttons
+    target it), and out-of-band the unit, the summary counts and the emptied dialog."""
+    unit = units.scoped_unit(_department(), unit_id)
+    if not wants_fragment():
+        args = {"inspecteur": str(unit.session.inspector_id),
+                "date": unit.session.date.strftime("%d/%m/%Y")}
+        return _page(**_context(args), banner=banner), status
+    form = _filters(request.form)
+    context = {**_common(), **_summary(form), "oob": ("summary_total", "summary_lines")}
+    body = "\n".join([
+        banner_html(*banner, oob=False),
+        render_template("partials/_unit.html", standalone_unit=unit, **context, unit_oob=True),
+        render_block(PAGE, "summary_total", **context),
+        render_block(PAGE, "summary_lines", **context),
+        EMPTY_DIALOG,
+    ])
+    return make_response(body, status)
+
+
+def _dialog(unit):
+    """The dialog template and context for a tapped unit."""
+    context = {**_common(), "unit": unit, "history": units.unit_history(unit.id),
+               "past": units.has_started(unit.session.date, unit.start_time)}
+    if unit.status == UnitStatus.RESERVED:
+        return "dialogs/_unit_detail.html", context
+    return "dialogs/_unit_status.html", context
