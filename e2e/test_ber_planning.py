@@ -203,3 +203,32 @@ def test_ber_034_sees_nothing_of_011(page, new_page):
     expect(banner(page)).to_contain_text("Session introuvable.")
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert "DUMAS" not in page.content()
+
+
+def test_stale_grid_two_agents_plan_the_same_cell(page, new_page):
+    other = new_page()
+    for agent in (page, other):
+        login(agent, "ber011@example.test")
+        show_week(agent, WEEK)
+        agent.get_by_role("checkbox", name=cell_name(TUESDAY, HOURS[0]), exact=True).tap()
+    other.get_by_role("checkbox", name=cell_name(TUESDAY, HOURS[1]), exact=True).tap()
+    expect(other.locator("#panel")).to_contain_text("2 session(s) sélectionnée(s)")
+    expect(page.locator("#panel")).to_contain_text("1 session(s) sélectionnée(s)")
+
+    page.get_by_role("button", name="Planifier ces sessions").tap()
+    expect(banner(page)).to_contain_text("1 session(s) de permis CE planifiée(s)")
+
+    # The second agent's grid is stale: the whole request is refused and the grid refreshed.
+    other.get_by_role("button", name="Planifier ces sessions").tap()
+    expect(banner(other)).to_contain_text(
+        f"La session {cell_name(TUESDAY, HOURS[0])} est déjà planifiée (CE CARCASSONNE).")
+    expect(other.get_by_role("button", name=f"{cell_name(TUESDAY, HOURS[0])}, CE CARCASSONNE")
+           ).to_be_visible()
+    still = other.get_by_role("checkbox", name=cell_name(TUESDAY, HOURS[1]), exact=True)
+    expect(still).to_be_checked()
+    expect(other.locator("#panel")).to_contain_text("1 session(s) sélectionnée(s)")
+    other.reload()  # nothing of the refused request was planned
+    expect(other.get_by_role("checkbox", name=cell_name(TUESDAY, HOURS[1]), exact=True)
+           ).to_be_enabled()
+    expect(other.get_by_role("button", name=f"{cell_name(TUESDAY, HOURS[1])}, CE CARCASSONNE")
+           ).to_have_count(0)
