@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from e2e.helpers import body_text, login
-from rdvpl import booking, create_app, dates
+from rdvpl import create_app, dates
 from rdvpl.extensions import db
 from rdvpl.models import (
     AutoEcole,
@@ -22,7 +22,6 @@ from rdvpl.models import (
     Tranche,
     Unit,
     UnitStatus,
-    User,
 )
 from rdvpl.planning import build_units
 
@@ -43,28 +42,16 @@ def _alliance() -> AutoEcole:
                                                         "auto-ecole-aurige-1"))
 
 
-def _kleber_first_units(count: int) -> list[Unit]:
-    """The first Dispo AE units of KLÉBER Thierry's morning (NARBONNE, in about two weeks)."""
-    return db.session.scalars(
-        sa.select(Unit).join(Unit.session).join(Session.inspector)
-        .where(Inspector.last_name == "KLÉBER", Unit.status == UnitStatus.DISPO,
+def _kleber_morning() -> dt.date:
+    """The day of KLÉBER Thierry's sessions in the demo (NARBONNE, 12 to 17 days ahead), whose
+    units are all Dispo AE."""
+    day = db.session.scalar(
+        sa.select(Session.date).join(Session.inspector)
+        .where(Inspector.last_name == "KLÉBER",
                Session.date >= dates.today() + dt.timedelta(days=7))
-        .order_by(Session.date, Unit.start_time).limit(count)).all()
-
-
-def _reserve_three_for_alliance():
-    """The BER reserves three consecutive units for Alliance Auto-Ecole, a week ahead or more.
-
-    Done through the domain function the BER screen calls (reserve_units), the e-mail to the
-    school included; the BER's own screen is exercised by the BER's e2e tests.
-    """
-    units = _kleber_first_units(3)
-    assert [u.start_time for u in units] == [dt.time(8), dt.time(8, 30), dt.time(9)]
-    ids, day = [u.id for u in units], units[0].session.date
-    ber = db.session.scalar(sa.select(User).where(User.email == "ber011@example.test"))
-    booking.reserve_units(ber, ids, _alliance().id)
+        .order_by(Session.date))
     _release()
-    return ids, day
+    return day
 
 
 def _release():
@@ -72,13 +59,41 @@ def _release():
     db.session.close()
 
 
+def _unit_name(day: dt.date, hours: str, state: str) -> str:
+    """A unit's accessible name on the BER's grid."""
+    return f"KLÉBER Thierry, {dates.jour_date(day)}, {hours}, {state}"
+
+
+def _ber_reserves_three_for_alliance(ber, day: dt.date) -> None:
+    """The BER (ber011) reserves 08:00-09:30 of KLÉBER Thierry for Alliance Auto-Ecole on the
+    "Gérer les créneaux" screen."""
+    login(ber, "ber011@example.test")
+    ber.goto(f"/ber/creneaux?date={dates.ddmmyyyy(day)}")
+    ber.get_by_label("Inspecteur").select_option(label="Thierry KLÉBER")
+    ber.wait_for_url("**inspecteur=**")
+    for hours in ("08:00 - 08:30", "08:30 - 09:00", "09:00 - 09:30"):
+        unit = ber.get_by_role("checkbox", name=_unit_name(day, hours, "Dispo AE"))
+        unit.tap()
+        expect(unit).to_be_checked()
+    expect(ber.locator("#selection")).to_contain_text("3 unités sélectionnées")
+    ber.get_by_label("Raison sociale de l'auto-école ou ID Aurige").fill("alliance auto")
+    ber.get_by_role("option", name="Alliance Auto-Ecole").tap()
+    ber.get_by_role("button", name="Valider la place d'examen").tap()
+    expect(ber.get_by_test_id("banner")).to_contain_text("Réservation enregistrée !")
+    expect(ber.get_by_role("button", name=_unit_name(day, "08:30 - 09:00",
+                                                    "Alliance Auto-Ecole"))).to_be_visible()
+
+
 def _row(page, day: dt.date, hour: str, centre: str, count: int):
     name = f"{dates.jour_date_cap(day)}, {hour}, {centre}, {count} unité{'s' if count > 1 else ''}"
     return page.get_by_role("button", name=name, exact=True)
 
 
-def test_school_cancels_the_middle_unit_of_a_row(page, live_db, mail_sink):
-    unit_ids, day = _reserve_three_for_alliance()
+def test_school_cancels_the_middle_unit_of_a_row(page, new_page, live_db, mail_sink):
+    day = _kleber_morning()
+    ber = new_page()
+    _ber_reserves_three_for_alliance(ber, day)
+
     login(page, "alliance@example.test")
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes examens programmés")
     expect(page.get_by_role("radio", name="Permis CE")).to_be_checked()
@@ -138,12 +153,13 @@ def test_school_cancels_the_middle_unit_of_a_row(page, live_db, mail_sink):
             f"catégorie groupe Lourds sur le centre NARBONNE le {dates.en_toutes_lettres(day)} "
             "de 08:30 à 09:00.") in text
 
-    # The unit is Dispo AE again for the BER; the other two stay reserved.
-    # TODO(lead): check it on the BER's grid (/ber/creneaux) once that screen is in.
-    first, middle, last = (db.session.get(Unit, i) for i in unit_ids)
-    assert (middle.status, middle.auto_ecole_id) == (UnitStatus.DISPO, None)
-    assert first.status == last.status == UnitStatus.RESERVED
-    _release()
+    # The BER's grid shows the unit Dispo AE again (it can be assigned anew); the others stay.
+    ber.reload()
+    expect(ber.get_by_role("checkbox", name=_unit_name(day, "08:30 - 09:00", "Dispo AE"))
+           ).to_be_visible()
+    for hours in ("08:00 - 08:30", "09:00 - 09:30"):
+        expect(ber.get_by_role("button", name=_unit_name(day, hours, "Alliance Auto-Ecole"))
+               ).to_be_visible()
 
 
 def _unit_within_six_days() -> tuple[int, dt.date]:
