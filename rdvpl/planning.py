@@ -7,6 +7,7 @@ import datetime as dt
 import enum
 import unicodedata
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -115,9 +116,9 @@ def name_key(inspector: Inspector) -> tuple[str, str]:
     return fold(inspector.last_name), fold(inspector.first_name)
 
 
-@dataclass(frozen=True)
-class CellRef:
-    """One (inspector, date, tranche) a BER agent selected; form value '12|2022-02-11|M1'."""
+class CellRef(NamedTuple):
+    """One (inspector, date, tranche) a BER agent selected; form value '12|2022-02-11|M1'.
+    A plain tuple ``(inspector_id, date, "M1")`` is accepted wherever a CellRef is."""
 
     inspector_id: int
     day: dt.date
@@ -135,6 +136,18 @@ class CellRef:
             return cls(int(inspector), dt.date.fromisoformat(day), Tranche(tranche))
         except ValueError:
             return None
+
+    @classmethod
+    def of(cls, value) -> CellRef:
+        """A CellRef from a CellRef or a plain (inspector_id, date, tranche) tuple."""
+        try:
+            inspector_id, day, tranche = value
+            if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+                raise ValueError(day)
+            return cls(int(inspector_id), day, Tranche(tranche))
+        except (TypeError, ValueError):
+            raise DomainError("La sélection envoyée est invalide. Rechargez la page puis "
+                              "recommencez.") from None
 
 
 def planning_options(actor: User) -> tuple[list[Centre], list[Category]]:
@@ -334,7 +347,7 @@ def plan_sessions(
     actor: User,
     centre_id: int | None,
     category_id: int | None,
-    cells: list[CellRef],
+    cells: list[CellRef | tuple[int, dt.date, str]],
     *,
     today: dt.date | None = None,
 ) -> list[Session]:
@@ -348,6 +361,7 @@ def plan_sessions(
     meanwhile: the unique constraint decides, answered as a Conflict).
     """
     today = today or dates.today()
+    cells = [CellRef.of(c) for c in cells]
     if not cells:
         raise DomainError("Sélectionnez au moins une session à planifier.")
     centre = db.session.get(Centre, centre_id) if isinstance(centre_id, int) else None

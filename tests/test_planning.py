@@ -403,3 +403,13 @@ def test_export_table_period_is_bounded(demo, ctx, weeks):
 def test_export_table_of_034_has_none_of_011(demo, ctx):
     table = planning.export_table(ber("034"), NEXT_MONDAY, 1)
     assert [name for _, name in table.inspectors] == ["FABRE Claire", "LEROY Paul"]
+
+
+def test_plan_accepts_plain_tuples(demo, ctx):
+    dumas = inspector("DUMAS").id
+    plan([(dumas, TUESDAY, "M1"), (dumas, TUESDAY, Tranche.S2)])
+    assert session_at("DUMAS", TUESDAY, "M1") and session_at("DUMAS", TUESDAY, "S2")
+    with pytest.raises(DomainError, match="La sélection envoyée est invalide"):
+        plan([(dumas, TUESDAY, "M7")])
+    with pytest.raises(DomainError, match="La sélection envoyée est invalide"):
+        plan([(dumas, "2030-01-01", "M1")])
