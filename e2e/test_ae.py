@@ -108,6 +108,10 @@ def test_school_cancels_the_middle_unit_of_a_row(page, new_page, live_db, mail_s
     expect(page.get_by_role("table").filter(has=row).locator("caption")).to_have_text(
         dates.mois(day))
     expect(page.locator("main")).not_to_contain_text("KLÉBER")
+    # Tap targets of at least 44 px at 768x1024.
+    for target in (tr, row, page.get_by_text("Permis CE", exact=True),
+                   page.get_by_role("link", name="Voir les examens passés")):
+        assert target.bounding_box()["height"] >= 44
     expect(page.locator("main")).not_to_contain_text("Thierry")
 
     # The whole row is tappable: touch its date cell.
