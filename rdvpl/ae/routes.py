@@ -5,7 +5,7 @@ Every query is scoped by ``current_user.auto_ecole_id``: another school's unit i
 
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 
 from .. import booking, dates
@@ -21,8 +21,9 @@ EMPTY_DIALOG = '<div id="dialog" hx-swap-oob="innerHTML"></div>'
 
 
 def _view(filters: ExamsFilterForm) -> ExamsView:
+    """The school's exams for the filters of the request."""
     return school_exams(current_user.auto_ecole_id, filters.category_code,
-                              past=filters.past, today=dates.today())
+                        past=filters.past, today=dates.today())
 
 
 def _row_context(unit_id: int, filters: ExamsFilterForm) -> dict:
@@ -98,4 +99,4 @@ def _after_cancel(filters, kind: str, title: str, message: str, status: int = 20
     focus_row = row_near(view, *near) if near else None
     response = render(PAGE, "exams", view=view, focus_row=focus_row, status=status)
     response.set_data(response.get_data(as_text=True) + EMPTY_DIALOG)
-    return with_banner(make_response(response), kind, title, message)
+    return with_banner(response, kind, title, message)
