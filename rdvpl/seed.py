@@ -166,12 +166,12 @@ def _load(today: dt.date) -> None:
     alliance = schools["Alliance Auto-Ecole"]
 
     # Within six days: a reservation the school can no longer cancel itself.
+    # Three days ahead, moved off the weekend (Saturday -> Friday, Sunday -> Monday): always
+    # 2 to 4 days ahead, so that every day of the week the demo shows one.
     soon = today + dt.timedelta(days=3)
-    if soon.weekday() == 6:
-        soon += dt.timedelta(days=1)
-    if soon.weekday() != 5:
-        m1, m2, *_ = plan(inspectors["DUMAS"], soon, all_tranches, centres["CARCASSONNE"])
-        reserve(m2, [0, 1], alliance)
+    soon += {5: dt.timedelta(days=-1), 6: dt.timedelta(days=1)}.get(soon.weekday(), dt.timedelta())
+    m1, m2, *_ = plan(inspectors["DUMAS"], soon, all_tranches, centres["CARCASSONNE"])
+    reserve(m2, [0, 1], alliance)
 
     # Next week: the guide's Thursday for DUMAS Anna (10:00 x4, 14:30 x2, 16:30 x2).
     thursday = next_monday + dt.timedelta(days=3)

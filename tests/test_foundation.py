@@ -110,3 +110,24 @@ def test_database_url_from_environment(monkeypatch):
     assert config.from_environment()["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h:5432/x"
     monkeypatch.delenv("DATABASE_URL")
     assert config.from_environment()["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_seed_always_has_a_reservation_within_six_days(app):
+    """Whatever the weekday, the demo shows a school a unit it can no longer cancel itself."""
+    import datetime as dt
+
+    from rdvpl.seed import seed_demo
+
+    monday = dt.date(2026, 11, 23)
+    for offset in range(7):
+        today = monday + dt.timedelta(days=offset)
+        with app.app_context():
+            seed_demo(reset=True, today=today)
+            soon = db.session.scalars(
+                sa.select(Session.date).join(Unit).where(
+                    Unit.status == "reserved",
+                    Session.date > today,
+                    Session.date <= today + dt.timedelta(days=5))
+            ).all()
+            assert soon, today
+            assert all(d.weekday() < 5 for d in soon)
