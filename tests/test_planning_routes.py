@@ -421,6 +421,7 @@ def test_export_downloads_an_xlsx(ber):
 def test_export_refuses_bad_parameters_in_french(ber, query, words):
     response = ber.get(f"/ber/planification/export?{query}")
     assert response.status_code == 422 and words in text(response)
+    assert 'class="fr-alert fr-alert--error' in response.get_data(as_text=True)
 
 
 # ---------------------------------------------------------------------------------------------
