@@ -39,6 +39,17 @@ def open_week(page, inspector="Anna DUMAS"):
     expect(page).to_have_url(re.compile(r"inspecteur=\d+"))
 
 
+def small_tap_targets(page) -> list[str]:
+    """The visible controls of the screen smaller than 44x44 CSS pixels."""
+    return page.evaluate("""() => [...document.querySelectorAll(
+        '#results button, #results a[href], #results input, #results select, #dialog button')]
+      .filter(e => e.type !== 'hidden' && e.getClientRects().length)
+      .map(e => [e, e.getBoundingClientRect()])
+      .filter(([e, r]) => r.width < 44 || r.height < 44)
+      .map(([e, r]) => `${e.getAttribute('aria-label') || e.textContent.trim()}`
+                       + ` ${r.width}x${r.height}`)""")
+
+
 def choose_school(page, typed, option):
     page.get_by_label("Raison sociale de l'auto-école ou ID Aurige").press_sequentially(typed)
     page.get_by_role("option", name=option).click()
@@ -52,6 +63,9 @@ def test_ber_reserves_four_units_for_alliance(page, mail_sink):
                                        r"des inspecteurs cette semaine"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"^\d+ unité\(s\) CE - Anna DUMAS$"))).to_be_visible()
     before = int(re.match(r"(\d+)", page.locator("#summary-total").inner_text()).group(1))
+    # Tablet: big enough targets, and only the grid may scroll sideways.
+    assert small_tap_targets(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 768
 
     for start, end in FRIDAY_UNITS:
         box = page.get_by_role("checkbox", name=unit_name(FRIDAY, start, end, "Dispo AE"),
@@ -71,6 +85,7 @@ def test_ber_reserves_four_units_for_alliance(page, mail_sink):
     # Only the department's schools (the Hérault school's name also contains "aut").
     expect(page.get_by_role("listbox", name="Auto-écoles correspondantes").get_by_role(
         "option")).to_have_count(4)
+    assert small_tap_targets(page) == []
     option.click()
     expect(page.get_by_text("Auto-école choisie")).to_contain_text("Alliance Auto-Ecole")
     page.get_by_role("button", name="Valider la place d'examen").click()
@@ -114,6 +129,7 @@ def test_ber_cancels_an_exam_then_switches_the_status(page, mail_sink):
     dialog.get_by_role("button", name="Annuler l'examen").click()
     expect(dialog).to_contain_text("Vous êtes sur le point d'annuler une place d'examen. "
                                    "Confirmez-vous ?")
+    assert small_tap_targets(page) == []
     dialog.get_by_role("button", name="Annuler l'examen").click()
 
     banner = page.get_by_test_id("banner")
@@ -124,6 +140,7 @@ def test_ber_cancels_an_exam_then_switches_the_status(page, mail_sink):
     indispo = page.get_by_role("button", name=unit_name(THURSDAY, "10:00", "10:30", "Indispo"),
                                exact=True)
     expect(indispo).to_contain_text("Indispo")
+    expect(indispo).to_be_focused()  # the dialog's opener was replaced: focus on the new unit
     [message] = mail_sink.wait_for(
         lambda m: m["Subject"] == "Annulation d'examens pratiques du permis de conduire")
     assert message["To"] == "alliance@example.test"
