@@ -37,6 +37,9 @@ def banner_html(kind: str, title: str, message: str, *, oob: bool = True) -> str
     )
 
 
+CLOSE_DIALOG_OOB = '<div id="dialog" hx-swap-oob="innerHTML"></div>'
+
+
 def with_banner(response, kind: str, title: str, message: str):
     """Append an out-of-band banner to an htmx response."""
     response.set_data(response.get_data(as_text=True) + banner_html(kind, title, message))
@@ -44,11 +47,13 @@ def with_banner(response, kind: str, title: str, message: str):
 
 
 def error_response(message: str, *, title: str = "Erreur", status: int = 422):
-    """A refusal: for htmx only the banner is swapped (the target is left as it is)."""
+    """A refusal: for htmx only the banner is swapped (the target is left as it is), scrolled
+    into view, and an open dialog is closed so that it does not hide the message."""
     if wants_fragment():
-        response = make_response(banner_html("error", title, message, oob=False), status)
+        body = banner_html("error", title, message, oob=False) + CLOSE_DIALOG_OOB
+        response = make_response(body, status)
         response.headers["HX-Retarget"] = "#banner"
-        response.headers["HX-Reswap"] = "innerHTML"
+        response.headers["HX-Reswap"] = "innerHTML show:#banner:top"
         return response
     return make_response(
         render_template("error.html", title=title, message=message), status

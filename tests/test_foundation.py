@@ -131,3 +131,22 @@ def test_seed_always_has_a_reservation_within_six_days(app):
             ).all()
             assert soon, today
             assert all(d.weekday() < 5 for d in soon)
+
+
+def test_htmx_refusal_swaps_only_the_banner_and_closes_the_dialog(demo, client, auth):
+    auth.login("ber011@example.test")
+    response = client.get("/ber/creneaux/unites/999999", headers={"HX-Request": "true"})
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "<html" not in body
+    assert response.headers["HX-Retarget"] == "#banner"
+    assert response.headers["HX-Reswap"].startswith("innerHTML")
+    assert 'class="fr-alert fr-alert--error' in body
+    assert '<div id="dialog" hx-swap-oob="innerHTML"></div>' in body
+
+
+def test_unknown_url_is_a_french_404_page(demo, client, auth):
+    auth.login("ber011@example.test")
+    response = client.get("/ber/nulle-part")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.get_data(as_text=True)
