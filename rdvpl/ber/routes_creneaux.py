@@ -17,7 +17,7 @@ from jinja2_fragments.flask import render_block
 from .. import booking, dates, units
 from ..errors import Conflict, NotFound
 from ..models import UnitStatus
-from ..web import banner_html, render, wants_fragment, with_banner
+from ..web import CLOSE_DIALOG_OOB, banner_html, render, wants_fragment, with_banner
 from . import bp
 from .forms_creneaux import FiltersForm, ReservationForm, StatusForm
 
@@ -30,7 +30,6 @@ CANCELLED = ("Annulation enregistrée !",
              "L'examen de votre candidat a bien été annulé et le créneau est passé "
              "automatiquement au statut indisponible.")
 STATUS_WORDS = {UnitStatus.DISPO: "Dispo AE", UnitStatus.INDISPO: "Indispo"}
-EMPTY_DIALOG = '<div id="dialog" hx-swap-oob="innerHTML"></div>'
 
 
 def _department() -> int:
@@ -245,7 +244,7 @@ def _unit_response(unit_id, banner, status=200):
         render_template("partials/_unit.html", standalone_unit=unit, **context, unit_oob=True),
         render_block(PAGE, "summary_total", **context),
         render_block(PAGE, "summary_lines", **context),
-        EMPTY_DIALOG,
+        CLOSE_DIALOG_OOB,
     ])
     return make_response(body, status)
 
