@@ -7,20 +7,21 @@ records the history and queues the promised e-mails.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
+
+from . import dates, history, units
+from .dates import jour_date, utcnow
+from .errors import Conflict, DomainError, NotFound
+from .extensions import db
+from .models import Department, History, Role, Unit, UnitStatus
+from .notify import queue_mail
+
 # ---------------------------------------------------------------------------------------------
 # BER: reserve units for a school, cancel an exam, set a unit's status (BER 4-5)
 # ---------------------------------------------------------------------------------------------
-import datetime as dt  # noqa: E402
-
-from sqlalchemy import select, update  # noqa: E402
-from sqlalchemy.exc import DBAPIError  # noqa: E402
-
-from . import history, units  # noqa: E402
-from .dates import jour_date, utcnow  # noqa: E402
-from .errors import Conflict, DomainError, NotFound  # noqa: E402
-from .extensions import db  # noqa: E402
-from .models import Role, Unit, UnitStatus  # noqa: E402
-from .notify import queue_mail  # noqa: E402
 
 RESERVATION_SUBJECT = "Réservation d'examens pratiques du permis de conduire"
 CANCEL_BY_BER_SUBJECT = "Annulation d'examens pratiques du permis de conduire"
@@ -215,26 +216,6 @@ def set_unit_status(actor, unit_id, status, *, now: dt.datetime | None = None) -
 # ---------------------------------------------------------------------------------------------
 # AE: the school cancels its own units; the 6-day rule (AE 2)
 # ---------------------------------------------------------------------------------------------
-# The imports of this section are kept here so that the BER and AE halves of the file could be
-# written independently; they may be hoisted to the top.
-# isort: split
-import datetime as _dt  # noqa: E402
-
-from sqlalchemy import select as _select  # noqa: E402
-from sqlalchemy import update as _update  # noqa: E402
-
-from . import dates as _dates  # noqa: E402
-from . import history as _history  # noqa: E402
-from .errors import Conflict as _Conflict  # noqa: E402
-from .errors import DomainError as _DomainError  # noqa: E402
-from .errors import NotFound as _NotFound  # noqa: E402
-from .extensions import db as _db  # noqa: E402
-from .models import Department as _Department  # noqa: E402
-from .models import History as _History  # noqa: E402
-from .models import Role as _Role  # noqa: E402
-from .models import Unit as _Unit  # noqa: E402
-from .models import UnitStatus as _UnitStatus  # noqa: E402
-from .notify import queue_mail as _queue_mail  # noqa: E402
 
 # A unit on day D can be cancelled by its school until day D-6 inclusive (Paris wall clock).
 AE_CANCEL_DAYS = 6
@@ -250,12 +231,12 @@ ALREADY_CANCELLED_MESSAGE = (
 UNIT_NOT_FOUND_MESSAGE = "Cette unité n'est pas (ou plus) réservée pour votre auto-école."
 
 
-def ae_cancel_deadline(unit_date: _dt.date) -> _dt.date:
+def ae_cancel_deadline(unit_date: dt.date) -> dt.date:
     """The last day (Paris) on which the school may cancel a unit of ``unit_date``."""
-    return unit_date - _dt.timedelta(days=AE_CANCEL_DAYS)
+    return unit_date - dt.timedelta(days=AE_CANCEL_DAYS)
 
 
-def can_ae_cancel(unit_date: _dt.date, now: _dt.datetime) -> bool:
+def can_ae_cancel(unit_date: dt.date, now: dt.datetime) -> bool:
     """True while the school may still cancel a unit on ``unit_date`` (until D-6 inclusive).
 
     ``now`` must be aware: it is read on a Paris wall clock, so the rule follows calendar days
@@ -264,13 +245,13 @@ def can_ae_cancel(unit_date: _dt.date, now: _dt.datetime) -> bool:
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("can_ae_cancel needs an aware datetime")
-    return now.astimezone(_dates.PARIS).date() <= ae_cancel_deadline(unit_date)
+    return now.astimezone(dates.PARIS).date() <= ae_cancel_deadline(unit_date)
 
 
 def _was_ours(unit_id: int, school_id: int) -> bool:
     """True if the history shows the unit was once reserved for this school."""
-    rows = _db.session.scalars(
-        _select(_History).where(_History.object_type == "unit", _History.object_id == unit_id)
+    rows = db.session.scalars(
+        select(History).where(History.object_type == "unit", History.object_id == unit_id)
     )
     return any(
         school_id in ((row.before or {}).get("auto_ecole_id"),
@@ -279,7 +260,7 @@ def _was_ours(unit_id: int, school_id: int) -> bool:
     )
 
 
-def cancel_unit_by_ae(actor, unit_id: int, now: _dt.datetime | None = None) -> _Unit:
+def cancel_unit_by_ae(actor, unit_id: int, now: dt.datetime | None = None) -> Unit:
     """The school cancels one of its reserved units (AE 2); the unit goes back to Dispo AE.
 
     Refused (nothing changed): another school's or an unknown unit (NotFound), a unit already
@@ -287,47 +268,47 @@ def cancel_unit_by_ae(actor, unit_id: int, now: _dt.datetime | None = None) -> _
     6 days ahead (DomainError). Records the history with the school's user as actor and queues
     the e-mail to the department's BER mailbox, in one transaction.
     """
-    now = now or _dates.now()
-    if actor is None or actor.role != _Role.AE or actor.auto_ecole_id is None:
-        raise _NotFound(UNIT_NOT_FOUND_MESSAGE)
+    now = now or dates.now()
+    if actor is None or actor.role != Role.AE or actor.auto_ecole_id is None:
+        raise NotFound(UNIT_NOT_FOUND_MESSAGE)
     school_id = actor.auto_ecole_id
-    unit = _db.session.get(_Unit, unit_id) if isinstance(unit_id, int) else None
+    unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) else None
     if unit is None:
-        raise _NotFound(UNIT_NOT_FOUND_MESSAGE)
+        raise NotFound(UNIT_NOT_FOUND_MESSAGE)
     if unit.auto_ecole_id != school_id:
-        if unit.status != _UnitStatus.RESERVED and _was_ours(unit.id, school_id):
-            raise _Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible")
-        raise _NotFound(UNIT_NOT_FOUND_MESSAGE)
+        if unit.status != UnitStatus.RESERVED and _was_ours(unit.id, school_id):
+            raise Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible")
+        raise NotFound(UNIT_NOT_FOUND_MESSAGE)
     session = unit.session
-    if session.date < now.astimezone(_dates.PARIS).date():
-        raise _DomainError(PAST_EXAM_MESSAGE, title="Annulation impossible")
+    if session.date < now.astimezone(dates.PARIS).date():
+        raise DomainError(PAST_EXAM_MESSAGE, title="Annulation impossible")
     if not can_ae_cancel(session.date, now):
-        raise _DomainError(LATE_CANCEL_MESSAGE, title="Annulation tardive")
+        raise DomainError(LATE_CANCEL_MESSAGE, title="Annulation tardive")
 
-    before = _history.snapshot_unit(unit)
+    before = history.snapshot_unit(unit)
     school = unit.auto_ecole
     # A conditional update, so that two concurrent cancellations cannot both succeed.
-    result = _db.session.execute(
-        _update(_Unit)
+    result = db.session.execute(
+        update(Unit)
         .where(
-            _Unit.id == unit.id,
-            _Unit.status == _UnitStatus.RESERVED,
-            _Unit.auto_ecole_id == school_id,
+            Unit.id == unit.id,
+            Unit.status == UnitStatus.RESERVED,
+            Unit.auto_ecole_id == school_id,
         )
-        .values(status=_UnitStatus.DISPO, auto_ecole_id=None, reserved_at=None,
+        .values(status=UnitStatus.DISPO, auto_ecole_id=None, reserved_at=None,
                 reserved_by_id=None)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        _db.session.rollback()
-        raise _Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible")
-    _db.session.refresh(unit)
-    _history.record(
+        db.session.rollback()
+        raise Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible")
+    db.session.refresh(unit)
+    history.record(
         actor, "unit.cancelled_by_ae", "unit", unit.id,
-        department_id=session.department_id, before=before, after=_history.snapshot_unit(unit),
+        department_id=session.department_id, before=before, after=history.snapshot_unit(unit),
     )
-    department = _db.session.get(_Department, session.department_id)
-    _queue_mail(
+    department = db.session.get(Department, session.department_id)
+    queue_mail(
         "cancel_by_ae",
         [department.ber_email],
         f"Annulation examen {session.category.code} par une auto-école",
@@ -336,5 +317,5 @@ def cancel_unit_by_ae(actor, unit_id: int, now: _dt.datetime | None = None) -> _
         session=session,
         unit=unit,
     )
-    _db.session.commit()
+    db.session.commit()
     return unit
