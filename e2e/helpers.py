@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
+from rdvpl.seed import PASSWORDS
 from tests.mailsink import body_html, body_text  # noqa: F401
-
-PASSWORDS = {
-    "ber011@example.test": "demo-ber-011",
-    "ber034@example.test": "demo-ber-034",
-    "alliance@example.test": "demo-ae-alliance",
-    "herault@example.test": "demo-ae-herault",
-    "admin@example.test": "demo-admin",
-}
 
 
 def login(page, email: str):

@@ -15,15 +15,12 @@ from e2e.helpers import body_text, login
 from rdvpl import create_app, dates
 from rdvpl.extensions import db
 from rdvpl.models import (
-    AutoEcole,
-    Category,
     Inspector,
     Session,
-    Tranche,
     Unit,
     UnitStatus,
 )
-from rdvpl.planning import build_units
+from tests.helpers import school
 
 
 @pytest.fixture
@@ -35,11 +32,6 @@ def live_db(server_env, demo_db):
         yield
         db.session.remove()
         db.engine.dispose()
-
-
-def _alliance() -> AutoEcole:
-    return db.session.scalar(sa.select(AutoEcole).where(AutoEcole.aurige_id ==
-                                                        "auto-ecole-aurige-1"))
 
 
 def _kleber_morning() -> dt.date:
@@ -167,26 +159,13 @@ def test_school_cancels_the_middle_unit_of_a_row(page, new_page, live_db, mail_s
 
 
 def _unit_within_six_days() -> tuple[int, dt.date]:
-    """The demo's unit reserved for Alliance three days ahead (made here when the demo has none
-    because that day is a Saturday)."""
-    alliance = _alliance()
+    """The demo's unit reserved for Alliance 2 to 4 days ahead (never on a weekend)."""
     unit = db.session.scalar(
         sa.select(Unit).join(Unit.session)
-        .where(Unit.auto_ecole_id == alliance.id,
+        .where(Unit.auto_ecole_id == school().id,
                Session.date > dates.today(),
                Session.date <= dates.today() + dt.timedelta(days=5))
         .order_by(Session.date, Unit.start_time))
-    if unit is None:
-        dumas = db.session.scalar(sa.select(Inspector).where(Inspector.matricule == "2488"))
-        session = Session(department_id=dumas.department_id, inspector=dumas,
-                          centre=dumas.home_centre, date=dates.today() + dt.timedelta(days=3),
-                          tranche=Tranche.M2, start_time=dt.time(10), end_time=dt.time(12),
-                          category=db.session.scalar(sa.select(Category).where(
-                              Category.code == "CE")))
-        unit, *_ = build_units(session)
-        unit.status, unit.auto_ecole = UnitStatus.RESERVED, alliance
-        db.session.add(session)
-        db.session.commit()
     found = unit.id, unit.session.date
     _release()
     return found

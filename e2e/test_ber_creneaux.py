@@ -108,6 +108,10 @@ def test_ber_reserves_four_units_for_alliance(page, mail_sink):
         expect(unit).to_contain_text(f"{start} - {end}")
         expect(unit.locator(".cunit__state")).to_have_text("Alliance Auto-Ecole")
         expect(unit.locator(".cunit__state")).to_have_css("color", BLUE)
+    # The pressed button is gone: the focus is on the first unit just reserved.
+    expect(page.get_by_role("button", name=unit_name(FRIDAY, *FRIDAY_UNITS[0],
+                                                     "Alliance Auto-Ecole"), exact=True)
+           ).to_be_focused()
     expect(page.locator("#panel")).to_contain_text("Aucune unité sélectionnée")
     expect(page.locator("#summary-total")).to_contain_text(f"{before - 4} unité(s) CE")
 

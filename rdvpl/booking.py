@@ -44,6 +44,24 @@ def mail_unit(unit: Unit) -> dict:
             "inspector": s.inspector.public_name}
 
 
+# What a unit keeps of a reservation once it is cancelled: nothing.
+NO_RESERVATION = {"auto_ecole_id": None, "reserved_at": None, "reserved_by_id": None}
+
+
+def _change_unit(unit: Unit, still, values: dict, refusal: Conflict) -> None:
+    """Change one unit only if it is still as this request read it (``still``: conditions of
+    the UPDATE's WHERE). A concurrent change makes the UPDATE touch no row: the transaction is
+    then rolled back and ``refusal`` raised. The unit is reloaded afterwards."""
+    result = db.session.execute(
+        update(Unit).where(Unit.id == unit.id, *still).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise refusal
+    db.session.refresh(unit)
+
+
 def _require_ber(actor) -> int:
     if actor is None or actor.role != Role.BER or actor.department_id is None:
         raise NotFound(units.UNIT_NOT_FOUND)
@@ -154,19 +172,10 @@ def cancel_unit_by_ber(actor, unit_id, *, now: dt.datetime | None = None) -> Uni
                           "peut plus être annulé.", title="Annulation impossible")
     school = unit.auto_ecole
     before = history.snapshot_unit(unit)
-    result = db.session.execute(
-        update(Unit)
-        .where(Unit.id == unit.id, Unit.status == UnitStatus.RESERVED,
-               Unit.auto_ecole_id == school.id)
-        .values(status=UnitStatus.INDISPO, auto_ecole_id=None, reserved_at=None,
-                reserved_by_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise Conflict(f"L'unité {describe_unit(unit)} vient d'être modifiée par ailleurs : "
-                       "rien n'a été annulé.", title="Annulation impossible")
-    unit = units.scoped_unit(department_id, unit.id)
+    _change_unit(unit, [Unit.status == UnitStatus.RESERVED, Unit.auto_ecole_id == school.id],
+                 {"status": UnitStatus.INDISPO, **NO_RESERVATION},
+                 Conflict(f"L'unité {describe_unit(unit)} vient d'être modifiée par ailleurs : "
+                          "rien n'a été annulé.", title="Annulation impossible"))
     history.record(actor, "unit.cancelled_by_ber", "unit", unit.id, department_id=department_id,
                    before=before, after=history.snapshot_unit(unit))
     queue_mail("cancel_by_ber", [school.email], CANCEL_BY_BER_SUBJECT, "cancel_by_ber",
@@ -197,16 +206,9 @@ def set_unit_status(actor, unit_id, status, *, now: dt.datetime | None = None) -
     if unit.status == status:
         return unit
     before = history.snapshot_unit(unit)
-    result = db.session.execute(
-        update(Unit).where(Unit.id == unit.id, Unit.status == unit.status)
-        .values(status=UnitStatus(status))
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise Conflict(f"L'unité {describe_unit(unit)} vient d'être modifiée par ailleurs : "
-                       "son statut n'a pas été changé.", title="Modification impossible")
-    unit = units.scoped_unit(department_id, unit.id)
+    _change_unit(unit, [Unit.status == unit.status], {"status": UnitStatus(status)},
+                 Conflict(f"L'unité {describe_unit(unit)} vient d'être modifiée par ailleurs : "
+                          "son statut n'a pas été changé.", title="Modification impossible"))
     history.record(actor, "unit.status_changed", "unit", unit.id, department_id=department_id,
                    before=before, after=history.snapshot_unit(unit))
     db.session.commit()
@@ -287,22 +289,10 @@ def cancel_unit_by_ae(actor, unit_id: int, now: dt.datetime | None = None) -> Un
 
     before = history.snapshot_unit(unit)
     school = unit.auto_ecole
-    # A conditional update, so that two concurrent cancellations cannot both succeed.
-    result = db.session.execute(
-        update(Unit)
-        .where(
-            Unit.id == unit.id,
-            Unit.status == UnitStatus.RESERVED,
-            Unit.auto_ecole_id == school_id,
-        )
-        .values(status=UnitStatus.DISPO, auto_ecole_id=None, reserved_at=None,
-                reserved_by_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible")
-    db.session.refresh(unit)
+    # Two concurrent cancellations cannot both succeed: the second updates no row.
+    _change_unit(unit, [Unit.status == UnitStatus.RESERVED, Unit.auto_ecole_id == school_id],
+                 {"status": UnitStatus.DISPO, **NO_RESERVATION},
+                 Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible"))
     history.record(
         actor, "unit.cancelled_by_ae", "unit", unit.id,
         department_id=session.department_id, before=before, after=history.snapshot_unit(unit),

@@ -80,9 +80,19 @@ def _hash(password: str) -> str:
     return generate_password_hash(password)
 
 
-def _user(email, password, first, last, role, *, department=None, school=None) -> User:
+# The demo accounts and their passwords (README "Demo accounts"; the tests sign in with them).
+PASSWORDS = {
+    "ber011@example.test": "demo-ber-011",
+    "ber034@example.test": "demo-ber-034",
+    "alliance@example.test": "demo-ae-alliance",
+    "herault@example.test": "demo-ae-herault",
+    "admin@example.test": "demo-admin",
+}
+
+
+def _user(email, first, last, role, *, department=None, school=None) -> User:
     user = User(email=email, first_name=first, last_name=last, role=role,
-                department=department, auto_ecole=school, password_hash=_hash(password))
+                department=department, auto_ecole=school, password_hash=_hash(PASSWORDS[email]))
     db.session.add(user)
     return user
 
@@ -118,15 +128,15 @@ def _load(today: dt.date) -> None:
                                aurige_id="auto-ecole-aurige-34", email="herault@example.test")
     db.session.add_all([*schools.values(), herault_school])
 
-    ber = _user("ber011@example.test", "demo-ber-011", "Thibault", "CARPENTIER", Role.BER,
+    ber = _user("ber011@example.test", "Thibault", "CARPENTIER", Role.BER,
                 department=aude)
-    ber034 = _user("ber034@example.test", "demo-ber-034", "Hélène", "ROUSSEL", Role.BER,
+    ber034 = _user("ber034@example.test", "Hélène", "ROUSSEL", Role.BER,
                    department=herault)
-    _user("alliance@example.test", "demo-ae-alliance", "Zacharis", "NICOLAS", Role.AE,
+    _user("alliance@example.test", "Zacharis", "NICOLAS", Role.AE,
           school=schools["Alliance Auto-Ecole"])
-    _user("herault@example.test", "demo-ae-herault", "Lucie", "BERNARD", Role.AE,
+    _user("herault@example.test", "Lucie", "BERNARD", Role.AE,
           school=herault_school)
-    _user("admin@example.test", "demo-admin", "Camille", "ADMIN", Role.ADMIN)
+    _user("admin@example.test", "Camille", "ADMIN", Role.ADMIN)
     db.session.flush()
 
     db.session.add_all([FavouriteInspector(user_id=ber.id, inspector_id=inspectors[n].id)

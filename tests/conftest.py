@@ -18,16 +18,9 @@ from sqlalchemy.engine import make_url
 from rdvpl import create_app
 from rdvpl.extensions import db
 from rdvpl.models import User
+from rdvpl.seed import PASSWORDS
 
 STRICT = os.environ.get("RDVPL_STRICT") == "1"  # CI: a skipped test is a failure
-
-PASSWORDS = {
-    "ber011@example.test": "demo-ber-011",
-    "ber034@example.test": "demo-ber-034",
-    "alliance@example.test": "demo-ae-alliance",
-    "herault@example.test": "demo-ae-herault",
-    "admin@example.test": "demo-admin",
-}
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -11,9 +11,19 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from rdvpl import dates
 from rdvpl.access import rule_for
 from rdvpl.extensions import db
-from rdvpl.models import AutoEcole, Department, Inspector, Session, Unit, UnitStatus
+from rdvpl.models import (
+    AutoEcole,
+    Department,
+    Inspector,
+    Session,
+    Tranche,
+    Unit,
+    UnitStatus,
+)
+from tests.helpers import planned_session, school
 
 ACTORS = {
     "anonymous": None,
@@ -28,14 +38,28 @@ ROLE_OF = {"ber011": "ber", "ber034": "ber", "ae": "ae", "ae_other": "ae", "admi
 FOREIGN = {"ber034", "ae_other"}
 
 
+AHEAD = dt.timedelta(days=20)  # far enough for the school to cancel, whatever the weekday
+
+
 def _alliance_unit():
-    """A unit of department 011 reserved for Alliance Auto-Ecole, more than 6 days ahead."""
+    """A unit of department 011 reserved for Alliance Auto-Ecole, 20 days ahead (made by
+    reserved_ahead: the owner's requests cancel one each, so the demo's alone may run out)."""
     return db.session.scalar(
         sa.select(Unit).join(Unit.session).join(AutoEcole, Unit.auto_ecole_id == AutoEcole.id)
         .where(AutoEcole.aurige_id == "auto-ecole-aurige-1",
-               Session.date > dt.date.today() + dt.timedelta(days=7))
+               Session.date >= dates.today() + AHEAD)
         .order_by(Session.date, Unit.start_time)
     )
+
+
+@pytest.fixture
+def reserved_ahead(demo):
+    """A morning of MONTEIL's (free in the demo data), every unit reserved for Alliance."""
+    with demo.app_context():
+        for tranche in (Tranche.M1, Tranche.M2):
+            planned_session("MONTEIL", dates.today() + AHEAD, tranche, reserved=range(4),
+                            for_school=school())
+    return demo
 
 
 def _session_011():
@@ -71,8 +95,8 @@ def test_every_route_has_an_access_rule(app):
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 @pytest.mark.parametrize("actor", list(ACTORS))
-def test_access_grid(demo, client, auth, actor, htmx):
-    app = demo
+def test_access_grid(reserved_ahead, client, auth, actor, htmx):
+    app = reserved_ahead
     if ACTORS[actor]:
         auth.login(ACTORS[actor])
     headers = {"HX-Request": "true"} if htmx else {}

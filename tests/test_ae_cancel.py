@@ -12,7 +12,6 @@ from rdvpl import booking, dates
 from rdvpl.errors import Conflict, DomainError, NotFound
 from rdvpl.extensions import db
 from rdvpl.models import (
-    AutoEcole,
     Category,
     History,
     Inspector,
@@ -26,16 +25,13 @@ from rdvpl.models import (
 )
 from rdvpl.planning import build_units
 from tests.conftest import user_by_email
+from tests.helpers import planned_session, refused, school
 from tests.mailsink import body_html, body_text
 
 
 @pytest.fixture
 def alliance_user(demo, ctx):
     return user_by_email("alliance@example.test")
-
-
-def school(aurige="auto-ecole-aurige-1") -> AutoEcole:
-    return db.session.scalar(sa.select(AutoEcole).where(AutoEcole.aurige_id == aurige))
 
 
 def reserved_units(aurige="auto-ecole-aurige-1", *, min_days=7, max_days=None) -> list[Unit]:
@@ -47,26 +43,6 @@ def reserved_units(aurige="auto-ecole-aurige-1", *, min_days=7, max_days=None) -
     if max_days is not None:
         query = query.where(Session.date <= dates.today() + dt.timedelta(days=max_days))
     return db.session.scalars(query).all()
-
-
-def state() -> dict:
-    """Everything a refused cancellation must leave as it was."""
-    db.session.expire_all()
-    return {
-        "units": db.session.execute(sa.select(
-            Unit.id, Unit.status, Unit.auto_ecole_id, Unit.reserved_at).order_by(Unit.id)).all(),
-        "history": db.session.scalar(sa.select(sa.func.count()).select_from(History)),
-        "outbox": db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMail)),
-    }
-
-
-def refused(exc_type, match, action):
-    before = state()
-    with pytest.raises(exc_type, match=match) as info:
-        action()
-    db.session.rollback()
-    assert state() == before
-    return info.value
 
 
 def test_cancel_returns_the_unit_to_dispo_ae(alliance_user):
@@ -139,15 +115,9 @@ def test_the_mail_reaches_the_ber_mailbox_with_the_guide_text(demo, smtp):
 
 
 def test_mail_names_the_category_of_the_unit(alliance_user):
-    inspector = db.session.scalar(sa.select(Inspector).where(Inspector.last_name == "MONTEIL"))
-    session = Session(department_id=inspector.department_id, inspector=inspector,
-                      centre=inspector.home_centre, date=dates.today() + dt.timedelta(days=20),
-                      tranche=Tranche.M1, start_time=dt.time(8), end_time=dt.time(10),
-                      category=db.session.scalar(sa.select(Category).where(Category.code == "C")))
-    first, *_ = build_units(session)
-    first.status, first.auto_ecole = UnitStatus.RESERVED, school()
-    db.session.add(session)
-    db.session.commit()
+    session = planned_session("MONTEIL", dates.today() + dt.timedelta(days=20), reserved=[0],
+                              for_school=school(), category_code="C")
+    first = session.units[0]
     booking.cancel_unit_by_ae(alliance_user, first.id)
     assert db.session.scalar(sa.select(OutboxMail.subject)) == (
         "Annulation examen C par une auto-école")
@@ -169,8 +139,9 @@ def test_a_unit_of_another_school_of_the_same_department_is_not_found(demo, ctx)
     db.session.commit()
     alliance_unit = reserved_units()[0].id
     refused(NotFound, "réservée", lambda: booking.cancel_unit_by_ae(user, alliance_unit))
-    # ...while its own unit (the 16:30 unit of the seeded Thursday) can be cancelled.
-    [own] = reserved_units("auto-ecole-aurige-2")
+    # ...while its own unit can be cancelled.
+    own = planned_session("MONTEIL", dates.today() + dt.timedelta(days=20), reserved=[1],
+                          for_school=other).units[1]
     booking.cancel_unit_by_ae(user, own.id)
     assert db.session.get(Unit, own.id).status == UnitStatus.DISPO
 
@@ -208,22 +179,8 @@ def test_unit_cancelled_by_the_ber_meanwhile_is_already_cancelled(alliance_user)
 
 
 def soon_unit() -> Unit:
-    """A unit reserved for Alliance Auto-Ecole three days ahead: the demo's, or one made here
-    (the demo plans none when that day is a Saturday)."""
-    found = reserved_units(min_days=1, max_days=5)
-    if found:
-        return found[0]
-    dumas = db.session.scalar(sa.select(Inspector).where(Inspector.matricule == "2488"))
-    session = Session(department_id=dumas.department_id, inspector=dumas,
-                      centre=dumas.home_centre, date=dates.today() + dt.timedelta(days=3),
-                      tranche=Tranche.M2, start_time=dt.time(10), end_time=dt.time(12),
-                      category=db.session.scalar(sa.select(Category).where(
-                          Category.code == "CE")))
-    first, *_ = build_units(session)
-    first.status, first.auto_ecole = UnitStatus.RESERVED, school()
-    db.session.add(session)
-    db.session.commit()
-    return first
+    """The demo's unit reserved for Alliance Auto-Ecole 2 to 4 days ahead (never on a weekend)."""
+    return reserved_units(min_days=1, max_days=5)[0]
 
 
 def test_less_than_six_days_ahead_is_refused(alliance_user):

@@ -13,8 +13,6 @@ from rdvpl import booking, dates, units
 from rdvpl.errors import Conflict, DomainError, NotFound
 from rdvpl.extensions import db
 from rdvpl.models import (
-    AutoEcole,
-    Category,
     History,
     Inspector,
     OutboxMail,
@@ -23,21 +21,13 @@ from rdvpl.models import (
     Unit,
     UnitStatus,
 )
-from rdvpl.planning import build_units, tranche_hours
 from tests.conftest import user_by_email
+from tests.helpers import inspector, planned_session, refused, school, state
 
 
 @pytest.fixture
 def ber(demo, ctx):
     return user_by_email("ber011@example.test")
-
-
-def school(aurige="auto-ecole-aurige-1") -> AutoEcole:
-    return db.session.scalar(sa.select(AutoEcole).where(AutoEcole.aurige_id == aurige))
-
-
-def inspector(last_name) -> Inspector:
-    return db.session.scalar(sa.select(Inspector).where(Inspector.last_name == last_name))
 
 
 def units_of(last_name, *, status=UnitStatus.DISPO, after=None, limit=4) -> list[Unit]:
@@ -48,42 +38,6 @@ def units_of(last_name, *, status=UnitStatus.DISPO, after=None, limit=4) -> list
         .where(Inspector.last_name == last_name, Unit.status == status, Session.date >= after)
         .order_by(Session.date, Unit.start_time).limit(limit)
     ).all()
-
-
-def plan_session(last_name, day, tranche=Tranche.M1) -> Session:
-    """A CE session (units Dispo AE) planned directly, e.g. in the past."""
-    insp = inspector(last_name)
-    start, end = tranche_hours(day, tranche)
-    session = Session(
-        department_id=insp.department_id, inspector=insp, centre=insp.home_centre,
-        category=db.session.scalar(sa.select(Category).where(Category.code == "CE")),
-        date=day, tranche=tranche, start_time=start, end_time=end,
-    )
-    build_units(session)
-    db.session.add(session)
-    db.session.commit()
-    return session
-
-
-def state() -> dict:
-    """Everything a refused action must leave as it was."""
-    db.session.expire_all()
-    return {
-        "units": db.session.execute(
-            sa.select(Unit.id, Unit.status, Unit.auto_ecole_id).order_by(Unit.id)).all(),
-        "history": db.session.scalar(sa.select(sa.func.count()).select_from(History)),
-        "outbox": db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMail)),
-    }
-
-
-def refused(exc_type, match, action):
-    """Run ``action``; it must raise ``exc_type`` with ``match`` and change nothing."""
-    before = state()
-    with pytest.raises(exc_type, match=match) as info:
-        action()
-    db.session.rollback()
-    assert state() == before
-    return info.value
 
 
 # --- reserve_units -------------------------------------------------------------------------
@@ -134,7 +88,7 @@ def test_reserve_refuses_an_indispo_unit(ber):
 
 
 def test_reserve_refuses_a_past_unit(ber):
-    past = plan_session("MONTEIL", dates.today() - dt.timedelta(days=7))
+    past = planned_session("MONTEIL", dates.today() - dt.timedelta(days=7))
     chosen = units_of("MONTEIL", limit=2) + [past.units[0]]
     error = refused(DomainError, "est passée",
                     lambda: booking.reserve_units(ber, [u.id for u in chosen], school().id))
@@ -142,7 +96,8 @@ def test_reserve_refuses_a_past_unit(ber):
 
 
 def test_reserve_refuses_a_unit_that_started_today(ber):
-    session = plan_session("MONTEIL", dates.today() + dt.timedelta(days=9))
+    # GONZALEZ's only demo sessions are in four weeks: today + 9 is free whatever the weekday.
+    session = planned_session("GONZALEZ", dates.today() + dt.timedelta(days=9))
     later = dt.datetime.combine(session.date, session.units[1].start_time, dates.PARIS)
     refused(DomainError, "est passée", lambda: booking.reserve_units(
         ber, [session.units[1].id, session.units[2].id], school().id, now=later))
@@ -234,7 +189,7 @@ def test_database_refuses_a_unit_taken_after_the_check(ber, monkeypatch):
 
 def test_cancel_by_ber_makes_the_unit_indispo_and_mails_the_school(ber):
     [unit] = units_of("DUMAS", status=UnitStatus.RESERVED, after=dates.today()
-                      + dt.timedelta(days=7), limit=1)
+                      + dt.timedelta(days=1), limit=1)
     alliance = unit.auto_ecole
     booking.cancel_unit_by_ber(ber, unit.id)
     db.session.expire_all()
@@ -253,7 +208,7 @@ def test_cancel_by_ber_makes_the_unit_indispo_and_mails_the_school(ber):
 
 
 def test_ber_may_cancel_within_six_days(ber):
-    session = plan_session("MARAIS", dates.today() + dt.timedelta(days=2), Tranche.S2)
+    session = planned_session("GONZALEZ", dates.today() + dt.timedelta(days=2), Tranche.S2)
     booking.reserve_units(ber, [session.units[0].id], school().id)
     booking.cancel_unit_by_ber(ber, session.units[0].id)
     db.session.expire_all()
@@ -262,7 +217,7 @@ def test_ber_may_cancel_within_six_days(ber):
 
 def test_cancel_by_ber_refusals(ber):
     [unit] = units_of("DUMAS", status=UnitStatus.RESERVED, after=dates.today()
-                      + dt.timedelta(days=7), limit=1)
+                      + dt.timedelta(days=1), limit=1)
     booking.cancel_unit_by_ber(ber, unit.id)
     refused(Conflict, "n'est plus réservée", lambda: booking.cancel_unit_by_ber(ber, unit.id))
     dispo = units_of("MONTEIL", limit=1)[0]
@@ -278,7 +233,7 @@ def test_cancel_by_ber_refusals(ber):
 
 
 def test_cancel_by_ber_refuses_an_exam_that_took_place(ber):
-    past = plan_session("MONTEIL", dates.today() - dt.timedelta(days=3))
+    past = planned_session("MONTEIL", dates.today() - dt.timedelta(days=3))
     db.session.execute(sa.update(Unit).where(Unit.id == past.units[0].id).values(
         status=UnitStatus.RESERVED, auto_ecole_id=school().id))
     db.session.commit()
@@ -317,7 +272,7 @@ def test_set_unit_status_refusals(ber):
     [reserved] = units_of("DUMAS", status=UnitStatus.RESERVED, limit=1)
     refused(Conflict, "annulez d'abord l'examen",
             lambda: booking.set_unit_status(ber, reserved.id, "indispo"))
-    past = plan_session("MONTEIL", dates.today() - dt.timedelta(days=1))
+    past = planned_session("MONTEIL", dates.today() - dt.timedelta(days=1))
     refused(DomainError, "est passée",
             lambda: booking.set_unit_status(ber, past.units[0].id, "indispo"))
     foreign = db.session.scalar(sa.select(Unit).join(Unit.session).join(Session.inspector)
@@ -365,7 +320,7 @@ def test_summary_counts_future_dispo_units_per_inspector(ber):
 
 def test_summary_leaves_out_units_already_started(ber):
     monday = dates.monday_of(dates.today()) + dt.timedelta(days=14)
-    session = plan_session("GONZALEZ", monday + dt.timedelta(days=2), Tranche.M1)
+    session = planned_session("GONZALEZ", monday + dt.timedelta(days=2), Tranche.M1)
     at_0830 = dt.datetime.combine(session.date, dt.time(8, 30), dates.PARIS)
     summary = units.unassigned_summary(ber.department_id, monday, now=at_0830)
     # 08:00 and 08:30 have started; 09:00 and 09:30 are still to come.

@@ -17,11 +17,9 @@ from rdvpl.models import (
     Centre,
     Inspector,
     Session,
-    Tranche,
     Unit,
-    UnitStatus,
 )
-from rdvpl.planning import build_units, tranche_hours
+from tests.helpers import planned_session, school
 
 T = dt.time
 THURSDAY = dt.date(2022, 2, 17)
@@ -208,29 +206,6 @@ def test_six_day_rule_needs_an_aware_datetime():
 # --------------------------------------------------------------------------------------------
 
 
-def school(aurige="auto-ecole-aurige-1") -> AutoEcole:
-    return db.session.scalar(sa.select(AutoEcole).where(AutoEcole.aurige_id == aurige))
-
-
-def reserved_session(last_name: str, day: dt.date, indexes, school_: AutoEcole,
-                     tranche=Tranche.M1, category="CE") -> Session:
-    """A session planned and partly reserved directly (e.g. in the past, or another category)."""
-    inspector = db.session.scalar(sa.select(Inspector).where(Inspector.last_name == last_name))
-    start, end = tranche_hours(day, tranche)
-    session = Session(department_id=inspector.department_id, inspector=inspector,
-                      centre=inspector.home_centre, date=day, tranche=tranche,
-                      category=db.session.scalar(sa.select(Category).where(
-                          Category.code == category)),
-                      start_time=start, end_time=end)
-    build_units(session)
-    for i in indexes:
-        session.units[i].status = UnitStatus.RESERVED
-        session.units[i].auto_ecole = school_
-    db.session.add(session)
-    db.session.commit()
-    return session
-
-
 def test_school_sees_only_its_own_upcoming_units_grouped(demo, ctx):
     today = dates.today()
     view = exams.school_exams(school().id, None, past=False, today=today)
@@ -257,7 +232,7 @@ def test_other_schools_see_their_own(demo, ctx):
 
 def test_past_exams_only_on_request(demo, ctx):
     past_day = dates.today() - dt.timedelta(days=40)
-    reserved_session("DUMAS", past_day, [0, 1], school())
+    planned_session("DUMAS", past_day, reserved=[0, 1], for_school=school())
     upcoming = exams.school_exams(school().id, "CE", past=False, today=dates.today())
     past = exams.school_exams(school().id, "CE", past=True, today=dates.today())
     assert past_day not in {r.day for m in upcoming.months for r in m.rows}
@@ -267,7 +242,7 @@ def test_past_exams_only_on_request(demo, ctx):
 
 def test_categories_filter(demo, ctx):
     day = dates.today() + dt.timedelta(days=20)
-    reserved_session("MONTEIL", day, [1, 2], school(), category="C")
+    planned_session("MONTEIL", day, reserved=[1, 2], for_school=school(), category_code="C")
     view = exams.school_exams(school().id, None, past=False, today=dates.today())
     assert [c.code for c in view.categories] == ["C", "CE"] and view.category.code == "CE"
     c_view = exams.school_exams(school().id, "C", past=False, today=dates.today())

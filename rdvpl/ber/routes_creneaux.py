@@ -131,7 +131,7 @@ def creneaux_reserve():
     """Valider la place d'examen: all the ticked units for the chosen school, or none."""
     form = ReservationForm(request.form)
     try:
-        booking.reserve_units(current_user, form.unit_ids(), form.school())
+        reserved = booking.reserve_units(current_user, form.unit_ids(), form.school())
     except Conflict as error:
         # Stale grid: show the current state, keep what can still be reserved ticked.
         still = _still_selectable(form.unit_ids())
@@ -139,7 +139,9 @@ def creneaux_reserve():
         context = _context(request.form, selected=still, school=school,
                            q=school.raison_sociale if school else "")
         return _grid_response(context, ("error", error.title, error.message), 409)
-    return _grid_response(_context(request.form), ("success", *RESERVED), 200)
+    # The focus goes to the first unit just reserved (the button pressed is gone).
+    return _grid_response(_context(request.form, focus_unit=reserved[0].id),
+                          ("success", *RESERVED), 200)
 
 
 @bp.route("/creneaux/unites/<int:unit_id>")
