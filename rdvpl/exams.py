@@ -205,9 +205,13 @@ def school_exams(
 
 
 def row_near(view: ExamsView, day: dt.date, start: dt.time) -> int | None:
-    """The row to give the focus to after a unit of ``day`` at ``start`` was cancelled: the row
-    of that day starting last before it, else the first one of that day (first unit id)."""
-    same_day = [r for m in view.months for r in m.rows if r.day == day]
+    """The row to give the focus to after a unit of ``day`` at ``start`` was cancelled (its
+    first unit id): the row of that day starting last before it, else the day's first one;
+    when no row is left that day, the next row, else the last one; None when the table is
+    empty."""
+    rows = [r for m in view.months for r in m.rows]
+    same_day = [r for r in rows if r.day == day]
     before = [r for r in same_day if r.start <= start]
-    chosen = before[-1] if before else (same_day[0] if same_day else None)
+    later = [r for r in rows if r.day > day]
+    chosen = next(iter(before[-1:] or same_day or later or rows[-1:]), None)
     return chosen.first_unit_id if chosen else None

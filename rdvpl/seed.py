@@ -176,10 +176,12 @@ def _load(today: dt.date) -> None:
     alliance = schools["Alliance Auto-Ecole"]
 
     # Within six days: a reservation the school can no longer cancel itself.
-    # Three days ahead, moved off the weekend (Saturday -> Friday, Sunday -> Monday): always
-    # 2 to 4 days ahead, so that every day of the week the demo shows one.
-    soon = today + dt.timedelta(days=3)
-    soon += {5: dt.timedelta(days=-1), 6: dt.timedelta(days=1)}.get(soon.weekday(), dt.timedelta())
+    # Two days ahead, moved on to the Monday from a weekend: always 2 to 4 days ahead, so that
+    # every day of the week the demo shows one, and never after next Tuesday (next week's
+    # Wednesday to Saturday stay as described below).
+    soon = today + dt.timedelta(days=2)
+    if soon.weekday() >= 5:
+        soon += dt.timedelta(days=7 - soon.weekday())
     m1, m2, *_ = plan(inspectors["DUMAS"], soon, all_tranches, centres["CARCASSONNE"])
     reserve(m2, [0, 1], alliance)
 

@@ -39,6 +39,15 @@
     }
   });
 
+  // A banner arriving out-of-band (the outcome of an action) is scrolled into view; the focus
+  // set afterwards by the swapped content (autofocus) scrolls again only if it must.
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    const target = event.detail.target;
+    if (target && target.id === "banner" && target.innerHTML.trim()) {
+      target.scrollIntoView({block: "nearest"});
+    }
+  });
+
   // The server empties #dialog out-of-band after a confirmed action: restore focus then too.
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "dialog" && !event.detail.target.innerHTML.trim()) {

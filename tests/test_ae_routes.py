@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from rdvpl import dates
+from rdvpl.booking import can_ae_cancel
 from rdvpl.extensions import db
 from rdvpl.models import (
-    AutoEcole,
     Category,
     History,
     Inspector,
@@ -25,6 +25,7 @@ from rdvpl.models import (
     UnitStatus,
 )
 from rdvpl.planning import build_units
+from tests.helpers import inspector, school
 
 HX = {"HX-Request": "true"}
 
@@ -65,13 +66,28 @@ def rows_of(html: str) -> list[list[str]]:
     return [r[:5] for r in parser.rows]
 
 
+SEEDED_THURSDAY = dates.monday_of(dates.today()) + dt.timedelta(days=10)
+
+
 def thursday() -> dt.date:
-    """The demo's guide Thursday (next week): DUMAS Anna, 10:00 x4 and 14:30 x2 for Alliance."""
-    return dates.monday_of(dates.today()) + dt.timedelta(days=10)
+    """The demo's guide Thursday: DUMAS Anna, 10:00 x4 and 14:30 x2 for Alliance. The demo
+    seeds it next week; these tests want the school able to cancel it, so on a Saturday or a
+    Sunday (less than 6 days before) the `demo` fixture below moves it a week later."""
+    if can_ae_cancel(SEEDED_THURSDAY, dates.now()):
+        return SEEDED_THURSDAY
+    return SEEDED_THURSDAY + dt.timedelta(days=7)
 
 
-def school(aurige="auto-ecole-aurige-1") -> AutoEcole:
-    return db.session.scalar(sa.select(AutoEcole).where(AutoEcole.aurige_id == aurige))
+@pytest.fixture
+def demo(demo):
+    """The demo data, with the guide Thursday where thursday() says."""
+    if thursday() != SEEDED_THURSDAY:
+        with demo.app_context():
+            db.session.execute(sa.update(Session).where(
+                Session.inspector_id == inspector("DUMAS").id,
+                Session.date == SEEDED_THURSDAY).values(date=thursday()))
+            db.session.commit()
+    return demo
 
 
 def alliance_units(day: dt.date) -> list[Unit]:

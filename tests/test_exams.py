@@ -128,7 +128,11 @@ def test_row_near_a_cancelled_unit():
     assert exams.row_near(view, THURSDAY, T(10, 30)) == 1  # the row before the gap
     assert exams.row_near(view, THURSDAY, T(12, 0)) == 3
     assert exams.row_near(view, THURSDAY, T(9, 30)) == 1  # nothing before: the day's first
-    assert exams.row_near(view, THURSDAY + dt.timedelta(days=2), T(9, 0)) is None
+    # That day's last row is gone: the next day's row, else the last row of the table.
+    assert exams.row_near(view, THURSDAY - dt.timedelta(days=1), T(9, 0)) == 1
+    assert exams.row_near(view, THURSDAY + dt.timedelta(days=2), T(9, 0)) == 9
+    empty = exams.ExamsView([], CE, False, [])
+    assert exams.row_near(empty, THURSDAY, T(9, 0)) is None
 
 
 def test_no_units_no_rows_no_months():
