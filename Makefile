@@ -9,7 +9,7 @@ PORT   ?= 5000
 # The PostgreSQL server the suite runs on; each run creates and drops its own database there.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test install browser lint test-sqlite test-pg test-e2e clean
+.PHONY: demo test install browser lint test-sqlite test-pg test-e2e bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ test-e2e: browser
 	$(BIN)/pytest e2e
 
 test: lint test-sqlite test-pg test-e2e
+
+# Figures, not a test: SQL statements and response times of the BER grids by department size.
+bench: install
+	$(BIN)/python -m bench.grids
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache test-artifacts

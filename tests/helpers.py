@@ -74,3 +74,48 @@ def refused(exc_type, match, action):
     db.session.rollback()
     assert state() == before
     return info.value
+
+
+AGENT_PASSWORD = "secret-password"
+
+
+def department_with(n: int, code: str, sessions, *, worked_saturday: dt.date | None = None,
+                    favourites: bool = False, reserve_first: bool = False) -> str:
+    """A department ``code`` with a BER agent and ``n`` inspectors, each with a CE session on
+    every (day, tranche) of ``sessions``. Options: each inspector works ``worked_saturday``;
+    every other one is the agent's favourite; the first unit of each session is reserved for a
+    school of its own (so that loading anything lazily would show in a statement count).
+    Returns the agent's e-mail (password AGENT_PASSWORD)."""
+    from rdvpl.models import Centre, Department, FavouriteInspector, Role, User, WorkedSaturday
+
+    department = Department(code=code, name=f"Test {code}", ber_email=f"ber{code}@example.test")
+    centre = Centre(department=department, name=f"CENTRE {code}")
+    ce = category("CE") or Category(code="CE", heavy=True)
+    agent = User(email=f"agent{code}@example.test", first_name="Agent", last_name=code,
+                 role=Role.BER, department=department)
+    agent.set_password(AGENT_PASSWORD)
+    db.session.add_all([department, centre, agent])
+    db.session.flush()
+    for i in range(n):
+        who = Inspector(department=department, home_centre=centre, last_name=f"NOM{i:03d}",
+                        first_name="Prénom", matricule=f"{code}-{i}")
+        db.session.add(who)
+        if worked_saturday:
+            db.session.add(WorkedSaturday(inspector=who, date=worked_saturday))
+        for j, (day, tranche) in enumerate(sessions):
+            start, end = tranche_hours(day, tranche)
+            session = Session(department_id=department.id, inspector=who, centre=centre,
+                              category=ce, date=day, tranche=tranche, start_time=start,
+                              end_time=end)
+            build_units(session)
+            if reserve_first:
+                session.units[0].status = UnitStatus.RESERVED
+                session.units[0].auto_ecole = AutoEcole(
+                    department=department, raison_sociale=f"École {code}-{i}-{j}",
+                    aurige_id=f"aurige-{code}-{i}-{j}", email=f"ecole{code}-{i}-{j}@example.test")
+            db.session.add(session)
+        db.session.flush()
+        if favourites and i % 2 == 0:
+            db.session.add(FavouriteInspector(user_id=agent.id, inspector_id=who.id))
+    db.session.commit()
+    return agent.email

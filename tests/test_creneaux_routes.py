@@ -14,20 +14,15 @@ from rdvpl import dates
 from rdvpl.extensions import db
 from rdvpl.models import (
     AutoEcole,
-    Category,
-    Centre,
-    Department,
     History,
     Inspector,
     OutboxMail,
-    Role,
     Session,
     Tranche,
     Unit,
     UnitStatus,
-    User,
 )
-from rdvpl.planning import build_units, tranche_hours
+from tests.helpers import AGENT_PASSWORD, department_with
 
 HX = {"HX-Request": "true"}
 NEXT_MONDAY = dates.monday_of(dates.today()) + dt.timedelta(days=7)
@@ -416,40 +411,12 @@ def test_status_refusals(ber, demo):
 # --- the week grid's statement count -------------------------------------------------------
 
 
-def _department_with(n: int, code: str) -> str:
-    """A department with ``n`` inspectors, each with a CE session next week, one unit of which
-    is reserved for a school of its own (so that loading schools lazily would show)."""
-    dept = Department(code=code, name=f"Test {code}", ber_email=f"ber{code}@example.test")
-    centre = Centre(department=dept, name=f"CENTRE {code}")
-    ce = db.session.scalar(sa.select(Category).where(Category.code == "CE")) or Category(
-        code="CE", heavy=True)
-    user = User(email=f"ber{code}@example.test", first_name="Agent", last_name=code,
-                role=Role.BER, department=dept)
-    user.set_password("secret-password")
-    db.session.add_all([dept, centre, user])
-    db.session.flush()
-    for i in range(n):
-        inspector = Inspector(department=dept, home_centre=centre, last_name=f"NOM{i:02d}",
-                              first_name="Prénom", matricule=f"{code}{i:03d}")
-        start, end = tranche_hours(THURSDAY, Tranche.M1)
-        session = Session(department_id=dept.id, inspector=inspector, centre=centre,
-                          category=ce, date=THURSDAY, tranche=Tranche.M1, start_time=start,
-                          end_time=end)
-        build_units(session)
-        session.units[0].status = UnitStatus.RESERVED
-        session.units[0].auto_ecole = AutoEcole(
-            department=dept, raison_sociale=f"École {code}-{i}", aurige_id=f"aurige-{code}-{i}",
-            email=f"ecole{code}-{i}@example.test")
-        db.session.add(session)
-    db.session.commit()
-    return user.email
-
-
 def test_week_grid_statement_count_does_not_grow_with_inspectors(app, client):
     from sqlalchemy import event
 
     with app.app_context():
-        small, large = _department_with(2, "901"), _department_with(20, "902")
+        small, large = (department_with(n, code, [(THURSDAY, Tranche.M1)], reserve_first=True)
+                        for n, code in ((2, "901"), (20, "902")))
         engine = db.engine
     statements = []
 
@@ -458,7 +425,7 @@ def test_week_grid_statement_count_does_not_grow_with_inspectors(app, client):
 
     measured = {}
     for email in (small, large):
-        client.post("/connexion", data={"email": email, "password": "secret-password"})
+        client.post("/connexion", data={"email": email, "password": AGENT_PASSWORD})
         client.get("/ber/creneaux", query_string=week())  # warm-up (login, caches)
         event.listen(engine, "before_cursor_execute", count)
         try:

@@ -16,19 +16,15 @@ from rdvpl.extensions import db
 from rdvpl.models import (
     Category,
     Centre,
-    Department,
-    FavouriteInspector,
     History,
     Inspector,
     OutboxMail,
-    Role,
     Session,
     Tranche,
     Unit,
-    User,
-    WorkedSaturday,
 )
 from rdvpl.planning import build_units, tranche_hours
+from tests.helpers import AGENT_PASSWORD, department_with
 
 HX = {"HX-Request": "true"}
 TODAY = dates.today()
@@ -443,44 +439,16 @@ def statements():
         sa.event.remove(db.engine, "before_cursor_execute", listener)
 
 
-def _department_with(n: int, code: str) -> str:
-    """A department with ``n`` inspectors, each with sessions, a worked Saturday, a favourite."""
-    department = Department(code=code, name=f"Test {code}", ber_email=f"ber{code}@example.test")
-    centre = Centre(department=department, name=f"CENTRE {code}")
-    ce = db.session.scalar(sa.select(Category).where(Category.code == "CE")) or Category(
-        code="CE", heavy=True)
-    email = f"agent{code}@example.test"
-    user = User(email=email, first_name="A", last_name="B", role=Role.BER, department=department)
-    user.set_password("secret")
-    db.session.add_all([department, centre, user])
-    db.session.flush()
-    saturday = WEEK + dt.timedelta(days=5)
-    for i in range(n):
-        inspector = Inspector(department=department, home_centre=centre, last_name=f"NOM{i:02}",
-                              first_name="Prénom", matricule=f"{code}-{i}")
-        db.session.add(inspector)
-        db.session.add(WorkedSaturday(inspector=inspector, date=saturday))
-        for day, tranche in ((TUESDAY, "M1"), (saturday, "S2")):
-            start, end = tranche_hours(day, tranche)
-            session = Session(department_id=department.id, inspector=inspector, centre=centre,
-                              category=ce, date=day, tranche=tranche, start_time=start,
-                              end_time=end)
-            build_units(session)
-            db.session.add(session)
-        db.session.flush()
-        if i % 2 == 0:
-            db.session.add(FavouriteInspector(user_id=user.id, inspector_id=inspector.id))
-    db.session.commit()
-    return email
-
-
 @pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
 def test_grid_statement_count_does_not_grow_with_inspectors(app, client, headers):
     with app.app_context():
-        small, large = _department_with(2, "901"), _department_with(20, "902")
+        saturday = WEEK + dt.timedelta(days=5)
+        small, large = (department_with(n, code, [(TUESDAY, Tranche.M1), (saturday, Tranche.S2)],
+                                        worked_saturday=saturday, favourites=True)
+                        for n, code in ((2, "901"), (20, "902")))
     counts = []
     for email in (small, large):
-        client.post("/connexion", data={"email": email, "password": "secret"})
+        client.post("/connexion", data={"email": email, "password": AGENT_PASSWORD})
         with app.app_context(), statements() as executed:
             response = client.get(f"/ber/planification?date={dates.ddmmyyyy(WEEK)}",
                                   headers=headers)
