@@ -13,3 +13,10 @@ def login(page, email: str):
     page.get_by_label("Mot de passe").fill(PASSWORDS[email])
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(lambda url: "/connexion" not in url)
+
+
+def settled(page):
+    """Wait until htmx has no request in flight and has settled what it swapped in: the
+    controls of new content only answer once settled (a person is never that quick; a test is)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-added, .htmx-settling')")

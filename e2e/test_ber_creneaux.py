@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.helpers import body_text, login
+from e2e.helpers import body_text, login, settled
 from rdvpl import dates
 
 NEXT_MONDAY = dates.monday_of(dates.today()) + dt.timedelta(days=7)
@@ -33,10 +33,13 @@ def open_week(page, inspector="Anna DUMAS"):
     page.get_by_role("button", name="Afficher").click()
     expect(page.get_by_role("heading", name=re.compile("Semaine du"))).to_have_text(
         f"Semaine du {NEXT_MONDAY:%d/%m/%Y} au {NEXT_MONDAY + dt.timedelta(days=5):%d/%m/%Y}")
+    settled(page)
     page.get_by_label("Catégorie de permis").select_option("CE")
     expect(page).to_have_url(re.compile(r"categorie=CE"))
+    settled(page)
     page.get_by_label("Inspecteur").select_option(label=inspector)
     expect(page).to_have_url(re.compile(r"inspecteur=\d+"))
+    settled(page)
 
 
 def small_tap_targets(page) -> list[str]:
@@ -54,6 +57,8 @@ def choose_school(page, typed, option, *, keyboard=False):
     field = page.get_by_label("Raison sociale de l'auto-école ou ID Aurige")
     field.press_sequentially(typed)
     choice = page.get_by_role("option", name=option)
+    expect(choice).to_be_visible()
+    settled(page)  # the suggestions answer once htmx has settled them
     if keyboard:  # the suggestions are reachable without touching the screen
         expect(choice).to_be_visible()
         field.press("ArrowDown")

@@ -9,7 +9,7 @@ import re
 import openpyxl
 from playwright.sync_api import expect
 
-from e2e.helpers import body_text, login
+from e2e.helpers import body_text, login, settled
 from rdvpl import dates
 
 TODAY = dates.today()
@@ -33,6 +33,7 @@ def show_week(page, day: dt.date):
     expect(page.get_by_role("heading", name=f"Semaine du {dates.ddmmyyyy(monday)}")).to_be_visible()
     expect(page).to_have_url(re.compile(r"date=" + re.escape(dates.ddmmyyyy(day))
                                         .replace("/", "(/|%2F)")))
+    settled(page)
 
 
 def banner(page):
