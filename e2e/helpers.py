@@ -16,7 +16,7 @@ def login(page, email: str):
 
 
 def settled(page):
-    """Wait until htmx has no request in flight and has settled what it swapped in: the
-    controls of new content only answer once settled (a person is never that quick; a test is)."""
+    """Wait until htmx has no request in flight and has settled what it swapped in, so that
+    the next action works on the newest content (a person is never that quick; a test is)."""
     page.wait_for_function(
         "() => !document.querySelector('.htmx-request, .htmx-added, .htmx-settling')")

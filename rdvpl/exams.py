@@ -210,8 +210,11 @@ def row_near(view: ExamsView, day: dt.date, start: dt.time) -> int | None:
     when no row is left that day, the next row, else the last one; None when the table is
     empty."""
     rows = [r for m in view.months for r in m.rows]
+    if not rows:
+        return None
     same_day = [r for r in rows if r.day == day]
-    before = [r for r in same_day if r.start <= start]
+    if same_day:
+        before = [r for r in same_day if r.start <= start]
+        return (before[-1] if before else same_day[0]).first_unit_id
     later = [r for r in rows if r.day > day]
-    chosen = next(iter(before[-1:] or same_day or later or rows[-1:]), None)
-    return chosen.first_unit_id if chosen else None
+    return (later[0] if later else rows[-1]).first_unit_id

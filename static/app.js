@@ -39,18 +39,16 @@
     }
   });
 
-  // A banner arriving out-of-band (the outcome of an action) is scrolled into view; the focus
-  // set afterwards by the swapped content (autofocus) scrolls again only if it must.
+  // Out-of-band swaps after an action. A banner (its outcome) is scrolled into view; the focus
+  // set afterwards by the swapped content (autofocus) scrolls again only if it must. An emptied
+  // #dialog (the action was confirmed) gives the focus back to the dialog's opener.
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     const target = event.detail.target;
-    if (target && target.id === "banner" && target.innerHTML.trim()) {
+    if (!target) return;
+    const filled = target.innerHTML.trim() !== "";
+    if (target.id === "banner" && filled) {
       target.scrollIntoView({block: "nearest"});
-    }
-  });
-
-  // The server empties #dialog out-of-band after a confirmed action: restore focus then too.
-  document.addEventListener("htmx:oobAfterSwap", function (event) {
-    if (event.detail.target && event.detail.target.id === "dialog" && !event.detail.target.innerHTML.trim()) {
+    } else if (target.id === "dialog" && !filled) {
       if (opener && document.contains(opener)) opener.focus();
       opener = null;
     }

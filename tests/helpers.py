@@ -11,13 +11,19 @@ from rdvpl.extensions import db
 from rdvpl.models import (
     AutoEcole,
     Category,
+    Centre,
+    Department,
+    FavouriteInspector,
     History,
     Inspector,
     OutboxMail,
+    Role,
     Session,
     Tranche,
     Unit,
     UnitStatus,
+    User,
+    WorkedSaturday,
 )
 from rdvpl.planning import build_units, tranche_hours
 
@@ -86,8 +92,6 @@ def department_with(n: int, code: str, sessions, *, worked_saturday: dt.date | N
     every other one is the agent's favourite; the first unit of each session is reserved for a
     school of its own (so that loading anything lazily would show in a statement count).
     Returns the agent's e-mail (password AGENT_PASSWORD)."""
-    from rdvpl.models import Centre, Department, FavouriteInspector, Role, User, WorkedSaturday
-
     department = Department(code=code, name=f"Test {code}", ber_email=f"ber{code}@example.test")
     centre = Centre(department=department, name=f"CENTRE {code}")
     ce = category("CE") or Category(code="CE", heavy=True)

@@ -45,9 +45,8 @@ def _alliance_unit():
     """A unit of department 011 reserved for Alliance Auto-Ecole, 20 days ahead (made by
     reserved_ahead: the owner's requests cancel one each, so the demo's alone may run out)."""
     return db.session.scalar(
-        sa.select(Unit).join(Unit.session).join(AutoEcole, Unit.auto_ecole_id == AutoEcole.id)
-        .where(AutoEcole.aurige_id == "auto-ecole-aurige-1",
-               Session.date >= dates.today() + AHEAD)
+        sa.select(Unit).join(Unit.session)
+        .where(Unit.auto_ecole_id == school().id, Session.date >= dates.today() + AHEAD)
         .order_by(Session.date, Unit.start_time)
     )
 
