@@ -134,6 +134,7 @@ def test_school_cancels_the_middle_unit_of_a_row(page, new_page, live_db, mail_s
     banner = page.get_by_test_id("banner")
     expect(banner).to_contain_text("Annulation enregistrée !")
     expect(banner).to_contain_text("Votre place d'examen a bien été annulée.")
+    expect(banner).to_be_in_viewport()  # seen on the tablet, whatever the row tapped
     expect(page.locator("dialog")).to_have_count(0)
     # Re-grouped in place: two rows of one unit.
     expect(_row(page, day, "08:00", "NARBONNE", 1)).to_be_visible()

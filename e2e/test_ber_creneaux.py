@@ -104,6 +104,7 @@ def test_ber_reserves_four_units_for_alliance(page, mail_sink):
 
     banner = page.get_by_test_id("banner")
     expect(banner).to_contain_text("Réservation enregistrée !")
+    expect(banner).to_be_in_viewport()  # the panel pressed is at the bottom of the page
     expect(banner).to_contain_text("Les places d'examens ont été enregistrées avec succès et "
                                    "l'auto-école a été informée par e-mail de ces réservations.")
     for start, end in FRIDAY_UNITS:

@@ -39,18 +39,27 @@
     }
   });
 
-  // Out-of-band swaps after an action. A banner (its outcome) is scrolled into view; the focus
-  // set afterwards by the swapped content (autofocus) scrolls again only if it must. An emptied
-  // #dialog (the action was confirmed) gives the focus back to the dialog's opener.
+  // Out-of-band swaps after an action. A banner (its outcome) is shown: it is scrolled into
+  // view once everything has settled, after any autofocus, so that a tablet user sees the
+  // outcome (the focused control keeps the focus). An emptied #dialog (the action was
+  // confirmed) gives the focus back to the dialog's opener.
+  let bannerArrived = false;
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     const target = event.detail.target;
     if (!target) return;
     const filled = target.innerHTML.trim() !== "";
     if (target.id === "banner" && filled) {
-      target.scrollIntoView({block: "nearest"});
+      bannerArrived = true;
     } else if (target.id === "dialog" && !filled) {
       if (opener && document.contains(opener)) opener.focus();
       opener = null;
     }
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!bannerArrived) return;
+    bannerArrived = false;
+    const banner = document.getElementById("banner");
+    if (banner) banner.scrollIntoView({block: "nearest"});
   });
 })();
