@@ -47,9 +47,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.vary.add("HX-Request")
         return response
 
-    from . import cli
+    from . import cli, notify
 
     cli.register(app)
+    notify.init_app(app)
     return app
 
 
@@ -80,11 +81,13 @@ def _register_blueprints(app: Flask) -> None:
     from .ae import bp as ae_bp
     from .auth import bp as auth_bp
     from .ber import bp as ber_bp
+    from .health import bp as health_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(ber_bp, url_prefix="/ber")
     app.register_blueprint(ae_bp, url_prefix="/ae")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(health_bp)
 
 
 def _register_errors(app: Flask) -> None:

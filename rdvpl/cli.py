@@ -16,9 +16,28 @@ def register(app: Flask) -> None:
         click.echo(run(reset=reset))
 
     @app.cli.command("mail-deliver")
-    def mail_deliver():
-        """Send every due e-mail of the outbox now (retries the ones that failed)."""
-        from .notify import deliver_pending
+    @click.option("--now", is_flag=True,
+                  help="Envoie aussi les e-mails en attente d'un nouvel essai (sans délai).")
+    @click.option("--failed", is_flag=True,
+                  help="Réessaie aussi une fois les e-mails en échec.")
+    def mail_deliver(now: bool, failed: bool):
+        """Send the due e-mails of the outbox now; list the ones en échec."""
+        from .notify import ROUND_LIMIT, deliver_pending, failed_mails
 
-        counts = deliver_pending(current_app._get_current_object())
-        click.echo(f"{counts['sent']} e-mail(s) envoyé(s), {counts['failed']} en échec.")
+        app = current_app._get_current_object()
+        if not app.config.get("MAIL_SERVER"):
+            raise click.ClickException("MAIL_SERVER n'est pas configuré : rien n'est envoyé.")
+        sent = undelivered = 0
+        while True:  # rounds of ROUND_LIMIT mails, until a round is not full
+            counts = deliver_pending(app, ignore_backoff=now or failed, include_failed=failed)
+            sent += counts["sent"]
+            undelivered += counts["failed"]
+            if counts["sent"] + counts["failed"] < ROUND_LIMIT:
+                break
+        click.echo(f"{sent} e-mail(s) envoyé(s), {undelivered} non envoyé(s).")
+        rows = failed_mails()
+        if rows:
+            click.echo(f"{len(rows)} e-mail(s) en échec (réessayer : mail-deliver --failed) :")
+            for row in rows:
+                click.echo(f"  #{row.id} du {row.created_at:%d/%m/%Y %H:%M} UTC à "
+                           f"{row.recipients}, {row.attempts} essai(s) : {row.last_error}")

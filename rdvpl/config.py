@@ -33,9 +33,12 @@ def from_environment() -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "RdvPermis <ne-pas-repondre@rdvpermis.example.test>"
         ),
-        # "thread": deliver the outbox in a background thread right after each commit;
-        # "sync": deliver before the response returns (tests); "off": only the CLI delivers.
+        # "thread": each process's delivery loop sends the outbox, woken by each commit that
+        # queued a mail and every MAIL_LOOP_SECONDS; "sync": deliver before the response
+        # returns (tests); "off": only the CLI delivers.
         "MAIL_DELIVERY": os.environ.get("MAIL_DELIVERY", "thread"),
+        "MAIL_LOOP_SECONDS": float(os.environ.get("MAIL_LOOP_SECONDS", "15")),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),  # SMTP socket, seconds
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),

@@ -319,22 +319,32 @@ def _history_is_append_only(mapper, connection, target):  # noqa: ARG001
 
 
 class OutboxMail(db.Model):
-    """An e-mail promised to someone, stored in the same transaction as the change."""
+    """An e-mail promised to someone, stored in the same transaction as the change.
+
+    ``status``: "pending" until the server accepts it ("sent"); "failed" (en échec) after
+    MAIL_MAX_ATTEMPTS refusals or MAIL_GIVE_UP_HOURS pending, kept with its last error and
+    re-sent only on demand (``flask mail-deliver --failed``).
+    """
 
     __tablename__ = "outbox_mail"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
         Index("ix_outbox_mail_pending", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Stable across attempts: if a deliverer dies between the server's acceptance and marking
+    # the mail sent, the retry carries the same Message-ID, so receivers can deduplicate.
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
     recipients: Mapped[str] = mapped_column(String(1000))  # comma-separated
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str]
     body_html: Mapped[str | None]
     kind: Mapped[str] = mapped_column(String(40))  # "reservation", "cancel_by_ber"...
     status: Mapped[str] = mapped_column(String(10), default="pending")
+    # Tries the server answered (its acceptance or a refusal of this mail). An unreachable
+    # server is an outage, not this mail's failure: it is not counted (last_error says it).
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(1000))
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

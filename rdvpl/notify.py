@@ -1,22 +1,32 @@
 """Which e-mail each event sends, the outbox, and its delivery.
 
 An e-mail is written to ``outbox_mail`` in the same transaction as the change that promises it
-(``queue_mail``), then delivered right after the commit by the same process (a background
-thread, or synchronously in tests). A failed delivery is retried by later deliveries, by a timer
-in the process that failed, and by ``flask --app app mail-deliver``. Rows are claimed with a
-conditional UPDATE (and ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several gunicorn workers
-never send one mail twice.
+(``queue_mail``), with a Message-ID of its own. Each app process runs a delivery loop (a daemon
+thread, started lazily in the process that serves requests, so never before a gunicorn fork)
+that wakes right after a commit that queued a mail and at least every MAIL_LOOP_SECONDS, and
+sends every due mail: after an SMTP outage the pending mails leave within one round of the
+server coming back, with no request and no command. ``flask --app app mail-deliver`` does the
+same on demand (``--now``: backoff ignored; ``--failed``: the mails en échec too).
+
+Delivery is at least once: a mail is claimed alone (a lease, ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL) and marked sent in its own short transaction right after the server accepted it. A
+process killed in between leaves it claimed; once the lease has expired a loop sends it again,
+with the same Message-ID, so that receivers can recognise the duplicate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import smtplib
 import threading
+from email.utils import make_msgid, parseaddr
 
 from flask import Flask, current_app, render_template
 from flask_mail import Connection, Message
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import Engine, func, or_, select, text, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 
 from .dates import utcnow
@@ -25,9 +35,18 @@ from .models import OutboxMail
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=1)
+ROUND_LIMIT = 500  # mails per round; the loop goes on at once if a round reached it
 _PENDING_FLAG = "rdvpl_outbox_dirty"
+_LOOP_KEY = "rdvpl_outbox_loop"
+_table = OutboxMail.__table__
+
+
+def _setting(app: Flask, name: str, default: float) -> float:
+    return float(app.config.get(name) or default)
+
+
+# --- queueing -------------------------------------------------------------------------------
 
 
 def queue_mail(
@@ -37,6 +56,7 @@ def queue_mail(
     context.setdefault("subject", subject)
     row = OutboxMail(
         kind=kind,
+        message_id=_new_message_id(),
         recipients=", ".join(recipients),
         subject=subject,
         body_text=render_template(f"email/{template}.txt", **context),
@@ -50,125 +70,294 @@ def queue_mail(
     return row
 
 
-def _backoff(attempts: int) -> dt.timedelta:
-    """30 s, 1 min, 2 min... capped at one hour (base from MAIL_RETRY_SECONDS)."""
-    base = float(current_app.config.get("MAIL_RETRY_SECONDS", 30))
-    return min(dt.timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+def _new_message_id() -> str:
+    """``<unique@sender-domain>``; the domain is given so that no DNS lookup happens."""
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
+    address = parseaddr(sender if isinstance(sender, str) else sender[-1])[1]
+    return make_msgid(domain=address.rpartition("@")[2] or "rdvpl.invalid")
 
 
-def deliver_pending(app: Flask, *, limit: int = 100) -> dict:
-    """Send every due pending mail once. Returns counts {'sent': n, 'failed': n}."""
+# --- one delivery round -----------------------------------------------------------------------
+
+
+def deliver_pending(
+    app: Flask, *, ignore_backoff: bool = False, include_failed: bool = False,
+    limit: int = ROUND_LIMIT,
+) -> dict:
+    """Send the due mails, one claimed at a time, oldest first. Returns {'sent': n, 'failed': n}
+    ('failed': not delivered by this round).
+
+    ``ignore_backoff`` also sends the mails waiting before their next try; ``include_failed``
+    also tries the mails en échec once more. An unreachable server ends the round at once: the
+    next round (or the next command) tries again."""
     counts = {"sent": 0, "failed": 0}
     if not app.config.get("MAIL_SERVER"):
         return counts
     with app.app_context():
         engine = db.engine
-        with OrmSession(engine) as s:
-            now = utcnow()
-            due = (
-                select(OutboxMail.id)
-                .where(
-                    OutboxMail.status == "pending",
-                    OutboxMail.next_attempt_at <= now,
-                    or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < now),
-                )
-                .order_by(OutboxMail.id)
-                .limit(limit)
-            )
-            if engine.dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            claimed = []
-            with s.begin():
-                for mail_id in s.scalars(due).all():
-                    result = s.execute(
-                        update(OutboxMail)
-                        .where(
-                            OutboxMail.id == mail_id,
-                            OutboxMail.status == "pending",
-                            or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until < now),
-                        )
-                        .values(claimed_until=now + LEASE)
-                    )
-                    if result.rowcount == 1:
-                        claimed.append(mail_id)
-            for mail_id in claimed:
-                with s.begin():
-                    row = s.get(OutboxMail, mail_id)
-                    try:
-                        _send(row)
-                    except Exception as exc:  # SMTP down, refused, timeout...
-                        row.attempts += 1
-                        row.last_error = str(exc)[:1000]
-                        row.next_attempt_at = utcnow() + _backoff(row.attempts)
-                        row.claimed_until = None
-                        counts["failed"] += 1
-                        log.warning("Mail %s not delivered (%s); retry later", mail_id, exc)
-                    else:
-                        row.attempts += 1
-                        row.status = "sent"
-                        row.sent_at = utcnow()
-                        row.claimed_until = None
-                        row.last_error = None
-                        counts["sent"] += 1
+        _give_up_overdue(app, engine)
+        tried: list[int] = []
+        while len(tried) < limit:
+            row = _claim_next(app, engine, tried, ignore_backoff, include_failed)
+            if row is None:
+                break
+            tried.append(row.id)
+            try:
+                _send(row)
+            except Exception as exc:  # SMTP down, refused, timeout...
+                counts["failed"] += 1
+                if _record_failure(app, engine, row, exc):
+                    log.warning("Mail server unreachable (%s); mail %s kept for the next round",
+                                exc, row.id)
+                    break  # an outage: trying the other mails now would only wait as long
+                log.warning("Mail %s refused (%s)", row.id, exc)
+            else:
+                _record_sent(engine, row.id)
+                counts["sent"] += 1
     return counts
 
 
-def _send(row: OutboxMail) -> None:
+def _claim_next(app, engine: Engine, tried, ignore_backoff: bool, include_failed: bool):
+    """Claim one mail (a lease) in its own transaction and return its row, or None."""
+    now = utcnow()
+    lease = dt.timedelta(seconds=_setting(app, "MAIL_LEASE_SECONDS", 300))
+    free = or_(_table.c.claimed_until.is_(None), _table.c.claimed_until < now)
+    statuses = ("pending", "failed") if include_failed else ("pending",)
+    conditions = [_table.c.status.in_(statuses), free]
+    if not ignore_backoff:
+        conditions.append(_table.c.next_attempt_at <= now)
+    if tried:
+        conditions.append(_table.c.id.not_in(tried))
+    candidate = (select(_table.c.id).where(*conditions)
+                 .order_by(_table.c.next_attempt_at, _table.c.id).limit(1))
+    if engine.dialect.name == "postgresql":
+        # Other workers skip the row this one is claiming instead of waiting for it.
+        candidate = candidate.with_for_update(skip_locked=True)
+    with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, one claimer at a time
+        mail_id = conn.scalar(candidate)
+        if mail_id is None:
+            return None
+        claimed = conn.execute(
+            update(_table).where(_table.c.id == mail_id, *conditions[:2])
+            .values(claimed_until=now + lease))
+        if claimed.rowcount != 1:  # taken meanwhile: the caller asks again
+            return _claim_next(app, engine, [*tried, mail_id], ignore_backoff, include_failed)
+        return conn.execute(select(_table).where(_table.c.id == mail_id)).one()
+
+
+def _record_sent(engine: Engine, mail_id: int) -> None:
+    # Right after the server's acceptance, in a transaction of its own: the smaller this
+    # window, the fewer mails a crash makes us send twice.
+    with engine.begin() as conn:
+        conn.execute(update(_table).where(_table.c.id == mail_id).values(
+            status="sent", sent_at=utcnow(), attempts=_table.c.attempts + 1,
+            claimed_until=None, last_error=None))
+
+
+def _record_failure(app: Flask, engine: Engine, row, exc: Exception) -> bool:
+    """Store the error and release the claim. Returns True if the server was unreachable."""
+    error = _describe(exc)[:1000]
+    unreachable = _server_unreachable(exc)
+    values = {"last_error": error, "claimed_until": None}
+    if unreachable:
+        # Not this mail's failure: it stays due, no attempt counted; its next_attempt_at moves
+        # behind the other due mails, so that one odd mail cannot stall the queue.
+        values["next_attempt_at"] = utcnow()
+    else:
+        attempts = row.attempts + 1
+        values["attempts"] = attempts
+        values["next_attempt_at"] = utcnow() + _backoff(app, attempts)
+        if row.status == "failed" or attempts >= _setting(app, "MAIL_MAX_ATTEMPTS", 20):
+            values["status"] = "failed"
+            log.error("Mail %s en échec after %s attempts: %s", row.id, attempts, error)
+    with engine.begin() as conn:
+        conn.execute(update(_table).where(_table.c.id == row.id).values(**values))
+    return unreachable
+
+
+def _describe(exc: Exception) -> str:
+    """The server's reply as it said it (smtplib keeps it as bytes)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = [f"{who}: {code} {reply.decode(errors='replace')}"
+                   for who, (code, reply) in exc.recipients.items()]
+        return f"{type(exc).__name__}: " + "; ".join(replies)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = exc.smtp_error
+        if isinstance(reply, bytes):
+            reply = reply.decode(errors="replace")
+        return f"{type(exc).__name__}: {exc.smtp_code} {reply}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _server_unreachable(exc: Exception) -> bool:
+    """Connection refused or lost, timeout, no greeting, authentication: the server, not the
+    mail. A reply refusing this very mail (sender, recipients, content) is the mail's failure."""
+    refusals = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+    return isinstance(exc, OSError) and not isinstance(exc, refusals)
+
+
+def _backoff(app: Flask, attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min... capped at one hour (base from MAIL_RETRY_SECONDS)."""
+    base = float(app.config.get("MAIL_RETRY_SECONDS", 30))
+    return min(dt.timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def _give_up_overdue(app: Flask, engine: Engine) -> None:
+    """A mail still pending MAIL_GIVE_UP_HOURS after it was queued is en échec (kept)."""
+    now = utcnow()
+    limit = now - dt.timedelta(hours=_setting(app, "MAIL_GIVE_UP_HOURS", 48))
+    with engine.begin() as conn:
+        conn.execute(
+            update(_table)
+            .where(_table.c.status == "pending", _table.c.created_at < limit,
+                   or_(_table.c.claimed_until.is_(None), _table.c.claimed_until < now))
+            .values(status="failed", last_error=func.coalesce(
+                _table.c.last_error, "Not delivered within the time limit")))
+
+
+class _TimedConnection(Connection):
+    """Flask-Mail's connection with a socket timeout (Flask-Mail 0.10 sets none: a server that
+    accepts and never answers would block the deliverer forever)."""
+
+    def __init__(self, state, timeout: float):
+        super().__init__(state)
+        self.timeout = timeout
+
+    def configure_host(self):
+        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = smtp_class(self.mail.server, self.mail.port, timeout=self.timeout)
+        host.set_debuglevel(int(self.mail.debug))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+    def __exit__(self, exc_type, exc_value, tb):
+        # Once the server has accepted the mail, a failing QUIT must not turn it into a
+        # failure (and a second copy).
+        if self.host is not None:
+            try:
+                self.host.quit()
+            except (OSError, smtplib.SMTPException):
+                self.host.close()
+
+
+def _send(row) -> None:
     message = Message(
         subject=row.subject,
         recipients=[r.strip() for r in row.recipients.split(",") if r.strip()],
         body=row.body_text,
         html=row.body_html,
     )
+    message.msgId = row.message_id  # the same on every attempt
     # Read the configuration at send time (not only at start-up), so that a mail server
     # configured later, or changed by the CLI or tests, is the one used.
     app = current_app
     state = mail.init_mail(app.config, app.debug, app.testing)
-    with Connection(state) as connection:  # Mail.send() would use the start-up settings
+    with _TimedConnection(state, _setting(app, "MAIL_TIMEOUT", 10)) as connection:
         message.send(connection)
 
 
-def _next_retry_delay(app: Flask) -> float | None:
-    """Seconds until the earliest pending mail is due, or None if none is pending."""
-    with app.app_context():
-        earliest = db.session.scalar(
-            select(OutboxMail.next_attempt_at)
-            .where(OutboxMail.status == "pending")
-            .order_by(OutboxMail.next_attempt_at)
-            .limit(1)
-        )
-        db.session.remove()
-    if earliest is None:
+# --- the delivery loop of each process ---------------------------------------------------------
+
+
+class _DeliveryLoop:
+    """A daemon thread that delivers the outbox: at start, when woken, and every
+    MAIL_LOOP_SECONDS. Lives in the process that created it (a fork does not copy threads)."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.pid = os.getpid()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rdvpl-outbox", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def is_alive(self) -> bool:
+        return self.pid == os.getpid() and self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(_setting(self.app, "MAIL_TIMEOUT", 10) * 3 + 5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()  # a commit from now on wakes the next round
+            full_round = False
+            if _loop_wanted(self.app):
+                try:
+                    counts = deliver_pending(self.app)
+                    full_round = counts["sent"] + counts["failed"] >= ROUND_LIMIT
+                except Exception:  # database down...: the outbox keeps the mails
+                    log.exception("Outbox delivery round failed")
+            if not full_round:
+                self._wake.wait(_setting(self.app, "MAIL_LOOP_SECONDS", 15))
+
+
+_loop_lock = threading.Lock()
+
+
+def _reset_after_fork() -> None:
+    # The child has only the forking thread: a lock held by another thread would stay held.
+    global _loop_lock
+    _loop_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def _loop_wanted(app: Flask) -> bool:
+    return app.config.get("MAIL_DELIVERY", "thread") == "thread" and bool(
+        app.config.get("MAIL_SERVER"))
+
+
+def delivery_loop(app: Flask) -> _DeliveryLoop | None:
+    """This process's delivery loop, started on first use (None when not configured)."""
+    if not _loop_wanted(app):
         return None
-    return max((earliest - utcnow()).total_seconds(), 1.0)
+    loop = app.extensions.get(_LOOP_KEY)
+    if loop is not None and loop.is_alive():
+        return loop
+    with _loop_lock:
+        loop = app.extensions.get(_LOOP_KEY)
+        if loop is None or not loop.is_alive():  # first use, or inherited through a fork
+            loop = app.extensions[_LOOP_KEY] = _DeliveryLoop(app)
+    return loop
 
 
-def _deliver_in_background(app: Flask) -> None:
-    def run():
-        try:
-            counts = deliver_pending(app)
-            if counts["failed"]:
-                delay = _next_retry_delay(app)
-                if delay is not None:
-                    timer = threading.Timer(delay, _deliver_in_background, args=(app,))
-                    timer.daemon = True
-                    timer.start()
-        except Exception:  # the outbox keeps the mail; the next delivery retries it
-            log.exception("Outbox delivery failed")
+def stop_delivery_loop(app: Flask) -> None:
+    """Stop this process's loop (tests, between apps sharing a database)."""
+    loop = app.extensions.pop(_LOOP_KEY, None)
+    if loop is not None and loop.pid == os.getpid():
+        loop.stop()
 
-    threading.Thread(target=run, name="rdvpl-outbox", daemon=True).start()
+
+def init_app(app: Flask) -> None:
+    """Start the loop with the first request a process serves: with ``gunicorn --preload``
+    create_app() runs in the master, and a thread started there would not exist in workers."""
+
+    @app.before_request
+    def _start_delivery_loop():
+        delivery_loop(app)
 
 
 def kick(app: Flask) -> None:
-    """Deliver now, as configured: 'thread' (default), 'sync' (tests) or 'off'."""
+    """Deliver now, as configured: 'thread' (default: wake the loop), 'sync' (tests), 'off'."""
     mode = app.config.get("MAIL_DELIVERY", "thread")
     if mode == "sync":
         deliver_pending(app)
     elif mode == "thread":
-        _deliver_in_background(app)
+        loop = delivery_loop(app)
+        if loop is not None:
+            loop.wake()
 
 
-@event.listens_for(OrmSession, "after_commit")
+@sa_event.listens_for(OrmSession, "after_commit")
 def _after_commit(session):
     if session.info.pop(_PENDING_FLAG, False):
         try:
@@ -178,6 +367,32 @@ def _after_commit(session):
         kick(app)
 
 
-@event.listens_for(OrmSession, "after_rollback")
+@sa_event.listens_for(OrmSession, "after_rollback")
 def _after_rollback(session):
     session.info.pop(_PENDING_FLAG, None)
+
+
+# --- health ----------------------------------------------------------------------------------
+
+
+def outbox_health() -> dict:
+    """Figures for monitoring, no personal data: the database answers (a trivial SELECT, raises
+    if not), pending and failed mails, and how long the oldest pending one has waited."""
+    db.session.execute(text("SELECT 1"))
+    counts = dict(db.session.execute(
+        select(OutboxMail.status, func.count()).where(OutboxMail.status != "sent")
+        .group_by(OutboxMail.status)).all())
+    oldest = db.session.scalar(
+        select(func.min(OutboxMail.created_at)).where(OutboxMail.status == "pending"))
+    return {
+        "mails_en_attente": counts.get("pending", 0),
+        "mails_en_echec": counts.get("failed", 0),
+        "attente_max_secondes": int((utcnow() - oldest).total_seconds()) if oldest else 0,
+    }
+
+
+def failed_mails() -> list[OutboxMail]:
+    """The mails en échec, oldest first (for the operator's command)."""
+    return db.session.scalars(
+        select(OutboxMail).where(OutboxMail.status == "failed").order_by(OutboxMail.id)).all()
+

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from rdvpl import create_app
 from rdvpl.extensions import db
 from rdvpl.models import User
+from rdvpl.notify import stop_delivery_loop
 from rdvpl.seed import PASSWORDS
 
 STRICT = os.environ.get("RDVPL_STRICT") == "1"  # CI: a skipped test is a failure
@@ -91,6 +92,7 @@ def app(_schema):
     with app.app_context():
         _empty_all_tables()
     yield app
+    stop_delivery_loop(app)  # before the next test's app empties the tables it reads
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
