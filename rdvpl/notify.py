@@ -325,6 +325,11 @@ def delivery_loop(app: Flask) -> _DeliveryLoop | None:
         return loop
     with _loop_lock:
         loop = app.extensions.get(_LOOP_KEY)
+        if loop is not None and loop.pid != os.getpid():
+            # Forked from a process whose loop used the pool: its connections are the
+            # parent's sockets; forget them (without closing them under the parent's feet).
+            with app.app_context():
+                db.engine.dispose(close=False)
         if loop is None or not loop.is_alive():  # first use, or inherited through a fork
             loop = app.extensions[_LOOP_KEY] = _DeliveryLoop(app)
     return loop
