@@ -19,10 +19,18 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-demo: install
-	$(BIN)/flask --app app db upgrade
-	$(BIN)/flask --app app seed-demo
-	$(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+# The app refuses to start without a SECRET_KEY: the demo makes a random one, once, in
+# instance/secret_key (kept, so that a restart keeps you signed in), unless one is exported.
+DEMO_KEY = SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}"
+
+instance/secret_key:
+	@mkdir -p instance
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
+
+demo: install instance/secret_key
+	$(DEMO_KEY) $(BIN)/flask --app app db upgrade
+	$(DEMO_KEY) $(BIN)/flask --app app seed-demo
+	$(DEMO_KEY) $(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
 # Debian's Chromium when present, else Playwright's own browser (a developer laptop).
 browser: install

@@ -39,7 +39,7 @@ def main() -> None:
 
 def run(url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
-                      "MAIL_DELIVERY": "off"})
+                      "MAIL_DELIVERY": "off", "TESTING": True})
     monday = dates.monday_of(dates.today()) + dt.timedelta(weeks=5)
     week = [(monday + dt.timedelta(days=d), t) for d in range(5) for t in Tranche]
     with app.app_context():

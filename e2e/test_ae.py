@@ -27,7 +27,7 @@ from tests.helpers import school
 def live_db(server_env, demo_db):
     """An application context on the live server's database (demo data just reloaded)."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": server_env["DATABASE_URL"],
-                      "MAIL_DELIVERY": "off"})
+                      "SECRET_KEY": server_env["SECRET_KEY"], "MAIL_DELIVERY": "off"})
     with app.app_context():
         yield
         db.session.remove()

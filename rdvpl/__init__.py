@@ -5,10 +5,27 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, make_response, redirect, request, url_for
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, dates
-from .extensions import csrf, db, htmx, login_manager, mail, migrate
+from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+
+# Scripts and styles only from our own files: no inline script, no eval (htmx's allowEval is
+# off and its indicator styles are in app.css). DSFR's CSS draws some icons from data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -22,6 +39,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.from_environment())
     if test_config:
         app.config.update(test_config)
+    config.check_secret_key(app.config, debug=app.debug)
+    if app.config.get("PROXY_FIX"):
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     config.INSTANCE_DIR.mkdir(exist_ok=True)
     logging.basicConfig(level=logging.INFO)
 
@@ -31,6 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     mail.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
+    _security_headers(app)
 
     _setup_login()
     _register_blueprints(app)
@@ -54,16 +77,41 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def _security_headers(app: Flask) -> None:
+    """CSP, nosniff, no framing, same-origin referrer (flask-talisman); no-store on pages."""
+    Talisman(
+        app,
+        # HTTPS is the reverse proxy's job (README "Production"); cookies follow the config.
+        force_https=False,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+        strict_transport_security=app.config["SESSION_COOKIE_SECURE"],
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="same-origin",
+        x_xss_protection=False,  # obsolete header; the CSP does the job
+    )
+
+    @app.after_request
+    def _no_store(response):
+        # A signed-in page (or the sign-in form) must not be kept by a shared computer's cache
+        # or back button; static files keep their own caching.
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
 def _setup_login() -> None:
-    from .models import User
+    from . import accounts
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(token: str):
+        # The cookie names a server-side sign-in session (User.get_id), not a user.
+        return accounts.load_session(token)
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -1,9 +1,17 @@
 """Settings read from the environment (SPEC "Running it"); SQLite under instance/ by default."""
 
+import logging
 import os
+import secrets
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+# Keys anyone can read in this repository's history: signing cookies with one of them lets
+# anybody forge an admin session.
+KNOWN_KEYS = {"dev-only-change-me", "change-me", "secret", "dev"}
+
+log = logging.getLogger(__name__)
 
 
 def _bool(name: str, default: bool = False) -> bool:
@@ -21,7 +29,7 @@ def from_environment() -> dict:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
@@ -43,4 +51,38 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Behind a reverse proxy (TLS ended there): the number of proxies whose
+        # X-Forwarded-For/-Proto/-Host headers are trusted (werkzeug ProxyFix). 0: none.
+        "PROXY_FIX": int(os.environ.get("PROXY_FIX") or 0),
+        # A signed-in browser unused for this long must sign in again (SPEC: 2 hours).
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES") or 120),
+        # Sign-in throttling (Flask-Limiter): Redis shared by every worker in production,
+        # e.g. redis://127.0.0.1:6379; memory:// (one process) by default. If the storage is
+        # unreachable, each process falls back to its own memory and logs a warning.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_KEY_PREFIX": "rdvpl",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
     }
+
+
+def check_secret_key(config: dict, *, debug: bool) -> None:
+    """Refuse to run without a real SECRET_KEY, except in debug and tests, which get a random
+    one per process (sessions then end with the process)."""
+    key = config.get("SECRET_KEY")
+    if key and key not in KNOWN_KEYS:
+        return
+    if debug or config.get("TESTING"):
+        if not config.get("TESTING"):
+            log.warning("SECRET_KEY not set: debug mode signs cookies with a random key "
+                        "that dies with this process.")
+        config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    raise RuntimeError(
+        "SECRET_KEY is not set (or is a published example value): rdvpl refuses to start, "
+        "because anyone could forge a session cookie. Set SECRET_KEY to a long random value, "
+        "the same for every worker, e.g. "
+        "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))'). "
+        "Only debug mode (FLASK_DEBUG=1) and the tests run without one."
+    )

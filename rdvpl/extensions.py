@@ -2,6 +2,8 @@
 
 import sqlite3
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -28,6 +30,8 @@ login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
 htmx = Htmx()
+# Settings (RATELIMIT_*) come from rdvpl/config.py; limits are declared on the views.
+limiter = Limiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")

@@ -182,6 +182,13 @@ class User(UserMixin, db.Model):
     department: Mapped[Department | None] = relationship()
     auto_ecole: Mapped[AutoEcole | None] = relationship()
 
+    # The sign-in session this object was loaded for (rdvpl/accounts.py): Flask-Login keeps
+    # get_id() in the cookie, so the cookie names a revocable server-side session, not the user.
+    session_token = None  # set per request, never stored
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
@@ -207,6 +214,24 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class SignInSession(db.Model):
+    """One signed-in browser. The cookie carries a random token; only its SHA-256 is stored,
+    so a leaked table signs nobody in. Sign-out revokes the row; a row unused for the idle
+    limit (2 hours) no longer signs in."""
+
+    __tablename__ = "sign_in_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
 
 
 class FavouriteInspector(db.Model):

@@ -1,4 +1,5 @@
-// rdvpl: the little JavaScript HTML attributes cannot do.
+// rdvpl: the little JavaScript HTML attributes cannot do (all of it: no inline script or
+// handler is allowed by the Content-Security-Policy).
 // Server-rendered <dialog> elements swapped into #dialog are opened as modals; Escape and the
 // close buttons close them; focus returns to the control that opened them.
 (function () {
@@ -54,6 +55,27 @@
       if (opener && document.contains(opener)) opener.focus();
       opener = null;
     }
+  });
+
+  // School suggestions (Gérer les créneaux) as a listbox: ArrowDown from the search field
+  // enters the list, ArrowUp/ArrowDown move in it, moving out of the top returns to the field.
+  // Here rather than in hx-on attributes: the Content-Security-Policy forbids inline code.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+    const field = document.getElementById("school-q");
+    if (event.target === field) {
+      if (event.key !== "ArrowDown") return;
+      const first = document.querySelector("#suggestions [role=option]");
+      if (first) { first.focus(); event.preventDefault(); }
+      return;
+    }
+    const list = event.target.closest ? event.target.closest("#suggestions-list") : null;
+    if (!list) return;
+    const options = Array.from(list.querySelectorAll("[role=option]"));
+    const i = options.indexOf(document.activeElement) + (event.key === "ArrowDown" ? 1 : -1);
+    const next = options[i] || field;
+    if (next) next.focus();
+    event.preventDefault();
   });
 
   document.addEventListener("htmx:afterSettle", function () {

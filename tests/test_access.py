@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from rdvpl import dates
+from rdvpl import accounts, dates
 from rdvpl.access import rule_for
 from rdvpl.extensions import db
 from rdvpl.models import (
@@ -22,6 +22,7 @@ from rdvpl.models import (
     Tranche,
     Unit,
     UnitStatus,
+    User,
 )
 from tests.helpers import planned_session, school
 
@@ -75,6 +76,9 @@ URL_ARGS = {
     "school_id": lambda: db.session.scalar(
         sa.select(AutoEcole.id).where(AutoEcole.aurige_id == "auto-ecole-aurige-1")),
     "filename": lambda: "app.css",
+    # A live reset link of ber011's (public page; the empty POST changes nothing).
+    "token": lambda: accounts.reset_token(db.session.scalar(
+        sa.select(User).where(User.email == "ber011@example.test"))),
 }
 
 
