@@ -184,6 +184,10 @@ class GridCell:
     state: CellState
     session: Session | None = None
     selected: bool = False
+    # The accessible name, 'DUMAS Anna, vendredi 11/02/2022, 08:00 - 10:00', computed by the
+    # grid from labels made once per day (Babel is not called per cell).
+    name: str = ""
+    editable: bool = False  # planned and not past: tapping it offers to delete the session
 
     @property
     def ref(self) -> CellRef:
@@ -196,10 +200,6 @@ class GridCell:
     @property
     def hours(self) -> str:
         return hours_label(self.start, self.end)
-
-    @property
-    def name(self) -> str:
-        return cell_name(self.inspector, self.day, self.start, self.end)
 
     @property
     def planned_label(self) -> str | None:
@@ -216,11 +216,19 @@ class InspectorWeek:
     rows: list[tuple[Tranche, list[GridCell]]]
 
 
+# The planning grid renders this many inspectors at a time; the next ones load as they scroll
+# into view (a department has about 60).
+GRID_CHUNK = 10
+
+
 @dataclass
 class WeekGrid:
     monday: dt.date
     days: list[dt.date]
     inspectors: list[InspectorWeek] = field(default_factory=list)
+    start: int = 0
+    next_start: int | None = None  # where the next chunk of inspectors starts; None: no more
+    total: int = 0  # inspectors matching the search
 
     @property
     def saturday(self) -> dt.date:
@@ -237,13 +245,17 @@ def _cell_state(day: dt.date, today: dt.date, saturday_worked: bool) -> CellStat
     return CellState.FREE
 
 
-def _make_cell(inspector, day, tranche, session, today, saturday_worked, selected) -> GridCell:
+def _make_cell(inspector, day, tranche, session, today, saturday_worked, selected,
+               day_label: str | None = None, who: str | None = None) -> GridCell:
     if session is not None:
         start, end, state = session.start_time, session.end_time, CellState.PLANNED
     else:
         start, end = tranche_hours(day, tranche)
         state = _cell_state(day, today, saturday_worked)
-    cell = GridCell(inspector, day, tranche, start, end, state, session)
+    name = (f"{who or inspector.nom_prenom}, {day_label or dates.jour_date(day)}, "
+            f"{hours_label(start, end)}")
+    cell = GridCell(inspector, day, tranche, start, end, state, session, name=name,
+                    editable=session is not None and day >= today)
     cell.selected = state == CellState.FREE and cell.ref in selected
     return cell
 
@@ -255,10 +267,16 @@ def week_grid(
     search: str | None = None,
     selected: set[CellRef] | frozenset[CellRef] = frozenset(),
     today: dt.date | None = None,
+    start: int = 0,
+    size: int | None = None,
+    show: set[int] | frozenset[int] = frozenset(),
 ) -> WeekGrid:
     """The planning grids of the week containing ``day`` for the inspectors of the agent's
     department whose name matches ``search``: favourites first, then by name.
 
+    With ``size``, only ``size`` inspectors from ``start`` (the next ones load as they scroll
+    into view), extended to the last inspector of ``show`` (those whose cells an action just
+    changed, so that the answer shows them).
     A constant number of statements whatever the number of inspectors (pinned by a test).
     """
     today = today or dates.today()
@@ -271,18 +289,30 @@ def week_grid(
     favourites = set(db.session.scalars(
         select(FavouriteInspector.inspector_id).where(FavouriteInspector.user_id == actor.id)
     ))
+    inspectors.sort(key=lambda i: (i.id not in favourites, *name_key(i)))
+    grid.total = len(inspectors)
+    start = max(0, start)
+    if size is not None:
+        end = start + size
+        wanted = [n + 1 for n, i in enumerate(inspectors) if i.id in show]
+        end = max([end, *wanted])
+        grid.start = start
+        grid.next_start = end if end < len(inspectors) else None
+        inspectors = inspectors[start:end]
     sessions = {
         (s.inspector_id, s.date, s.tranche): s
-        for s in _sessions(actor.department_id, days[0], days[-1])
+        for s in _sessions(actor.department_id, days[0], days[-1],
+                           inspector_ids=[i.id for i in inspectors])
     }
     worked = _worked_saturdays(actor.department_id, days[-1], days[-1])
-    inspectors.sort(key=lambda i: (i.id not in favourites, *name_key(i)))
+    day_labels = {d: dates.jour_date(d) for d in days}  # Babel once per day
     for inspector in inspectors:
+        who = inspector.nom_prenom
         rows = []
         for tranche in Tranche:
             rows.append((tranche, [
                 _make_cell(inspector, d, tranche, sessions.get((inspector.id, d, tranche)), today,
-                           (inspector.id, d) in worked, selected)
+                           (inspector.id, d) in worked, selected, day_labels[d], who)
                 for d in days
             ]))
         grid.inspectors.append(InspectorWeek(inspector, inspector.id in favourites, rows))
@@ -320,12 +350,16 @@ def _scoped_inspector(actor: User, inspector_id: int) -> Inspector:
     return inspector
 
 
-def _sessions(department_id: int, first: dt.date, last: dt.date) -> list[Session]:
-    return list(db.session.scalars(
+def _sessions(department_id: int, first: dt.date, last: dt.date, *,
+              inspector_ids: list[int] | None = None) -> list[Session]:
+    query = (
         select(Session)
         .options(joinedload(Session.centre), joinedload(Session.category))
         .where(Session.department_id == department_id, Session.date.between(first, last))
-    ))
+    )
+    if inspector_ids is not None:
+        query = query.where(Session.inspector_id.in_(inspector_ids))
+    return list(db.session.scalars(query))
 
 
 def _worked_saturdays(department_id: int, first: dt.date, last: dt.date) -> set:

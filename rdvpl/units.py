@@ -69,6 +69,7 @@ ALL_INSPECTORS = "tous"
 CHUNK = 6
 
 STATUS_WORDS = {UnitStatus.DISPO: "Dispo AE", UnitStatus.INDISPO: "Indispo"}
+SESSION_NUMBER = {t.value: t.number for t in Tranche}  # "Session 4" for S2
 
 
 @dataclass(frozen=True)
@@ -226,12 +227,12 @@ def week_grid(
          school) in db.session.execute(query):
         if (insp, day, tranche) != key:
             key = (insp, day, tranche)
-            box = SessionBox(Tranche(tranche).number, centre, code)
+            box = SessionBox(SESSION_NUMBER[tranche], centre, code)
             columns[insp][day].sessions.append(box)
         label = hours.get((begin, end))
         if label is None:
             label = hours[(begin, end)] = f"{begin:%H:%M} - {end:%H:%M}"
-        state = school if status == UnitStatus.RESERVED else STATUS_WORDS[UnitStatus(status)]
+        state = school if status == UnitStatus.RESERVED else STATUS_WORDS[status]
         past = day < wall.date() or (day == wall.date() and begin <= wall.time())
         box.units.append(UnitCell(unit_id, status, label,
                                   f"{names[insp]}, {day_words[day][1]}, {label}", state, past))
@@ -260,7 +261,7 @@ def unit_cells(department_id: int, unit_ids, *, now: dt.datetime | None = None
     cells = []
     for last, first, day, unit_id, begin, end, status, school in rows:
         label = f"{begin:%H:%M} - {end:%H:%M}"
-        state = school if status == UnitStatus.RESERVED else STATUS_WORDS[UnitStatus(status)]
+        state = school if status == UnitStatus.RESERVED else STATUS_WORDS[status]
         past = day < wall.date() or (day == wall.date() and begin <= wall.time())
         cells.append(UnitCell(unit_id, status, label,
                               f"{last.upper()} {first}, {dates.jour_date(day)}, {label}",
