@@ -174,19 +174,32 @@ class CellState(enum.StrEnum):
     CLOSED = "closed"  # a Saturday not declared worked for this inspector
 
 
+class PlannedSession(NamedTuple):
+    """What a planning cell shows of its session (plain values, no ORM object)."""
+
+    id: int
+    start_time: dt.time
+    end_time: dt.time
+    label: str  # 'CE CARCASSONNE'
+
+
 @dataclass
 class GridCell:
+    """One cell, every string ready to print: the grid computes the names from labels made
+    once per day (Babel is not called per cell)."""
+
     inspector: Inspector
     day: dt.date
     tranche: Tranche
     start: dt.time
     end: dt.time
     state: CellState
-    session: Session | None = None
+    session: PlannedSession | None = None
     selected: bool = False
-    # The accessible name, 'DUMAS Anna, vendredi 11/02/2022, 08:00 - 10:00', computed by the
-    # grid from labels made once per day (Babel is not called per cell).
-    name: str = ""
+    name: str = ""  # 'DUMAS Anna, vendredi 11/02/2022, 08:00 - 10:00'
+    hours: str = ""  # '08:00 - 10:00'
+    key: str = ""  # the checkbox value, '12|2022-02-11|M1'
+    dom_id: str = ""  # 'cell-12-20220211-M1'
     editable: bool = False  # planned and not past: tapping it offers to delete the session
 
     @property
@@ -194,19 +207,9 @@ class GridCell:
         return CellRef(self.inspector.id, self.day, self.tranche)
 
     @property
-    def dom_id(self) -> str:
-        return f"cell-{self.inspector.id}-{self.day:%Y%m%d}-{self.tranche}"
-
-    @property
-    def hours(self) -> str:
-        return hours_label(self.start, self.end)
-
-    @property
     def planned_label(self) -> str | None:
         """'CE CARCASSONNE' once planned."""
-        if self.session is None:
-            return None
-        return f"{self.session.category.code} {self.session.centre.name}"
+        return self.session.label if self.session else None
 
 
 @dataclass
@@ -252,10 +255,15 @@ def _make_cell(inspector, day, tranche, session, today, saturday_worked, selecte
     else:
         start, end = tranche_hours(day, tranche)
         state = _cell_state(day, today, saturday_worked)
-    name = (f"{who or inspector.nom_prenom}, {day_label or dates.jour_date(day)}, "
-            f"{hours_label(start, end)}")
-    cell = GridCell(inspector, day, tranche, start, end, state, session, name=name,
-                    editable=session is not None and day >= today)
+    hours = hours_label(start, end)
+    iso = day.isoformat()
+    cell = GridCell(
+        inspector, day, tranche, start, end, state, session,
+        name=f"{who or inspector.nom_prenom}, {day_label or dates.jour_date(day)}, {hours}",
+        hours=hours, key=f"{inspector.id}|{iso}|{tranche}",
+        dom_id=f"cell-{inspector.id}-{iso.replace('-', '')}-{tranche}",
+        editable=session is not None and day >= today,
+    )
     cell.selected = state == CellState.FREE and cell.ref in selected
     return cell
 
@@ -299,11 +307,7 @@ def week_grid(
         grid.start = start
         grid.next_start = end if end < len(inspectors) else None
         inspectors = inspectors[start:end]
-    sessions = {
-        (s.inspector_id, s.date, s.tranche): s
-        for s in _sessions(actor.department_id, days[0], days[-1],
-                           inspector_ids=[i.id for i in inspectors])
-    }
+    sessions = _planned(actor.department_id, days[0], days[-1], [i.id for i in inspectors])
     worked = _worked_saturdays(actor.department_id, days[-1], days[-1])
     day_labels = {d: dates.jour_date(d) for d in days}  # Babel once per day
     for inspector in inspectors:
@@ -331,7 +335,11 @@ def grid_cell(actor: User, inspector_id: int, day: dt.date, tranche: Tranche | s
                Session.tranche == tranche)
     )
     worked = bool(_worked_saturdays(actor.department_id, day, day))
-    return _make_cell(inspector, day, tranche, session, today or dates.today(), worked,
+    planned = None
+    if session is not None:
+        planned = PlannedSession(session.id, session.start_time, session.end_time,
+                                 f"{session.category.code} {session.centre.name}")
+    return _make_cell(inspector, day, tranche, planned, today or dates.today(), worked,
                       frozenset())
 
 
@@ -350,16 +358,27 @@ def _scoped_inspector(actor: User, inspector_id: int) -> Inspector:
     return inspector
 
 
-def _sessions(department_id: int, first: dt.date, last: dt.date, *,
-              inspector_ids: list[int] | None = None) -> list[Session]:
-    query = (
+def _sessions(department_id: int, first: dt.date, last: dt.date) -> list[Session]:
+    return list(db.session.scalars(
         select(Session)
         .options(joinedload(Session.centre), joinedload(Session.category))
         .where(Session.department_id == department_id, Session.date.between(first, last))
+    ))
+
+
+def _planned(department_id: int, first: dt.date, last: dt.date, inspector_ids: list[int]
+             ) -> dict[tuple[int, dt.date, str], PlannedSession]:
+    """The sessions of these inspectors as plain rows, by (inspector, date, tranche)."""
+    rows = db.session.execute(
+        select(Session.inspector_id, Session.date, Session.tranche, Session.id,
+               Session.start_time, Session.end_time, Category.code, Centre.name)
+        .join(Category, Category.id == Session.category_id)
+        .join(Centre, Centre.id == Session.centre_id)
+        .where(Session.department_id == department_id, Session.date.between(first, last),
+               Session.inspector_id.in_(inspector_ids))
     )
-    if inspector_ids is not None:
-        query = query.where(Session.inspector_id.in_(inspector_ids))
-    return list(db.session.scalars(query))
+    return {(insp, day, tranche): PlannedSession(sid, start, end, f"{code} {centre}")
+            for insp, day, tranche, sid, start, end, code, centre in rows}
 
 
 def _worked_saturdays(department_id: int, first: dt.date, last: dt.date) -> set:

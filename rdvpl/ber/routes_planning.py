@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import make_response, render_template, request, send_file
+from flask import make_response, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -59,8 +59,14 @@ def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), **extra) -
     selected = sum(c.selected for iw in grid.inspectors for _, row in iw.rows for c in row)
     return {"f": f, "grid": grid, "selected_count": selected,
             "columns": [dates.colonne(d) for d in grid.days], "chunk_size": GRID_CHUNK,
+            "session_url": _session_url(),
             "previous_week": f.monday - dt.timedelta(weeks=1),
             "next_week": f.monday + dt.timedelta(weeks=1), **extra}
+
+
+def _session_url() -> str:
+    """The prefix of every planned cell's URL: one url_for per page, not one per cell."""
+    return url_for("ber.planning_session", session_id=0)[:-1]
 
 
 def _start(args) -> int:
@@ -159,7 +165,8 @@ def planning_delete(session_id: int):
         # Stale dialog (deleted meanwhile, or past): close it and show the cell as it is now.
         db.session.rollback()
         cell = grid_cell(current_user, ref.inspector_id, ref.day, ref.tranche)
-        response = make_response(render_template("partials/_cell.html", one_cell=cell)
+        response = make_response(render_template("partials/_cell.html", one_cell=cell,
+                                                 session_url=_session_url())
                                  + EMPTY_DIALOG, error.status_code)
         return with_banner(response, "error", error.title, error.message)
     message = (f"Vous avez bien supprimé la session de permis {deleted.category} du "
@@ -176,7 +183,8 @@ def planning_delete(session_id: int):
                       **_context(f, show={deleted.inspector.id}))
     cell = grid_cell(current_user, deleted.inspector.id, deleted.date, deleted.tranche)
     response = make_response(render_template("partials/_cell.html", one_cell=cell,
-                                             autofocus=True) + EMPTY_DIALOG)
+                                             session_url=_session_url(), autofocus=True)
+                             + EMPTY_DIALOG)
     return with_banner(response, "success", "Succès", message)
 
 
