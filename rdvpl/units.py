@@ -277,11 +277,21 @@ def scoped_inspector(department_id: int, inspector_id: int) -> Inspector:
     return inspector
 
 
+class InspectorName(NamedTuple):
+    first_name: str
+    last_name: str
+
+    @property
+    def prenom_nom(self) -> str:
+        """'Pierrette MARAIS', as the summary writes it."""
+        return f"{self.first_name} {self.last_name.upper()}"
+
+
 @dataclass
 class SummaryLine:
     count: int
     category: str
-    inspector: Inspector
+    inspector: InspectorName
 
 
 @dataclass
@@ -308,7 +318,8 @@ def unassigned_summary(
     days = dates.week_days(monday)
     wall = paris_wall_clock(now)
     query = (
-        select(Inspector, Category.code, Category.position, func.count(Unit.id))
+        select(Inspector.first_name, Inspector.last_name, Category.code, Category.position,
+               func.count(Unit.id))
         .select_from(Unit)
         .join(Unit.session)
         .join(Session.inspector)
@@ -320,16 +331,18 @@ def unassigned_summary(
             or_(Session.date > wall.date(),
                 and_(Session.date == wall.date(), Unit.start_time > wall.time())),
         )
-        .group_by(Inspector.id, Category.code, Category.position)
+        .group_by(Inspector.id, Inspector.first_name, Inspector.last_name, Category.code,
+                  Category.position)
     )
     clause = _category_clause(category)
     if clause is not None:
         query = query.where(clause)
     rows = db.session.execute(query).all()
     totals: dict[tuple[int, str], int] = {}
-    for _, code, position, count in rows:
+    for _, _, code, position, count in rows:
         totals[(position, code)] = totals.get((position, code), 0) + count
-    lines = [SummaryLine(count, code, inspector) for inspector, code, _, count in rows]
+    lines = [SummaryLine(count, code, InspectorName(first, last))
+             for first, last, code, _, count in rows]
     lines.sort(key=lambda line: (-line.count, line.inspector.last_name,
                                  line.inspector.first_name, line.category))
     return Summary([(code, n) for (_, code), n in sorted(totals.items())], lines)
