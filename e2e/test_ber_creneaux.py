@@ -10,7 +10,10 @@ import re
 from playwright.sync_api import expect
 
 from e2e.helpers import body_text, login, settled
-from rdvpl import dates
+from rdvpl import create_app, dates, units
+from rdvpl.extensions import db
+from rdvpl.models import Tranche
+from tests.helpers import AGENT_PASSWORD, department_with
 
 NEXT_MONDAY = dates.monday_of(dates.today()) + dt.timedelta(days=7)
 THURSDAY = NEXT_MONDAY + dt.timedelta(days=3)
@@ -221,3 +224,45 @@ def test_two_agents_race_for_one_unit(new_page):
         expect(page.get_by_role("button", name=taken, exact=True)).to_be_visible()
         expect(page.get_by_role("checkbox", name=name, exact=True)).to_have_count(0)
     assert winner is not loser
+
+
+def test_all_inspectors_load_as_the_agent_scrolls_to_the_end(page, server_env):
+    """A department of 15 inspectors: "Tous les inspecteurs" shows the first ones, the others
+    arrive as the agent scrolls, down to the last one."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": server_env["DATABASE_URL"]})
+    count = units.CHUNK * 2 + 3
+    with app.app_context():
+        email = department_with(count, "906", [(FRIDAY, t) for t in Tranche])
+        db.engine.dispose()
+    page.goto("/connexion")
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe").fill(AGENT_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(lambda url: "/connexion" not in url)
+    page.get_by_role("link", name="Gérer les créneaux").click()
+    page.get_by_label("À partir de (jj/mm/aaaa)").fill(FRIDAY.strftime("%d/%m/%Y"))
+    page.get_by_role("button", name="Afficher").click()
+    first = page.get_by_role("heading", name=re.compile(r"^Prénom NOM000\b"))
+    expect(first).to_be_visible()  # one inspector by default: the first by name
+    expect(page.locator(".creneaux-inspector")).to_have_count(1)
+    settled(page)
+
+    page.get_by_label("Inspecteur").select_option(label="Tous les inspecteurs")
+    expect(page).to_have_url(re.compile(r"inspecteur=tous"))
+    expect(page.locator(".creneaux-inspector")).to_have_count(units.CHUNK)
+    last = page.get_by_role("heading", name=re.compile(rf"^Prénom NOM{count - 1:03d}\b"))
+    expect(last).to_have_count(0)  # not loaded before the agent scrolls
+    for _ in range(20):  # a bounded number of flicks down the page
+        if last.count():
+            break
+        page.mouse.wheel(0, 3000)
+        settled(page)
+    expect(last).to_be_visible()
+    expect(page.locator(".creneaux-inspector")).to_have_count(count)
+    expect(page.locator(".creneaux-more")).to_have_count(0)
+    # The last inspector's units are named and usable like the first ones'.
+    box = page.get_by_role("checkbox", name=unit_name(FRIDAY, "08:00", "08:30", "Dispo AE",
+                                                      who=f"NOM{count - 1:03d} Prénom"),
+                           exact=True)
+    box.check()
+    expect(page.locator("#panel")).to_contain_text("1 unité sélectionnée")

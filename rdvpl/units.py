@@ -11,14 +11,27 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from . import dates
 from .errors import NotFound
 from .extensions import db
-from .models import AutoEcole, Category, History, Inspector, Session, Unit, UnitStatus, User
+from .models import (
+    AutoEcole,
+    Category,
+    Centre,
+    FavouriteInspector,
+    History,
+    Inspector,
+    Session,
+    Tranche,
+    Unit,
+    UnitStatus,
+    User,
+)
 
 # The guide's "Catégorie de permis" filter on this screen. "A" covers "A HC" and "A CIR".
 CATEGORY_FILTERS = ("A", "B", "CE", "Tous")
@@ -50,67 +63,210 @@ def _category_clause(category: str | None):
     return or_(Category.code == category, Category.code.like(f"{category} %"))
 
 
-@dataclass
-class InspectorWeek:
-    """One inspector's row of the week grid: the sessions of each day, Monday to Saturday."""
+# "Tous les inspecteurs" loads the week by chunks of inspectors as they scroll into view: a
+# chunk of 6 inspectors (480 units at 20 sessions a week) stays well under 300 KB of HTML.
+ALL_INSPECTORS = "tous"
+CHUNK = 6
 
-    inspector: Inspector
-    days: list[tuple[dt.date, list[Session]]] = field(default_factory=list)
+STATUS_WORDS = {UnitStatus.DISPO: "Dispo AE", UnitStatus.INDISPO: "Indispo"}
+SESSION_NUMBER = {t.value: t.number for t in Tranche}  # "Session 4" for S2
+
+
+@dataclass(frozen=True)
+class InspectorChoice:
+    """An inspector of the filter "Inspecteur" (plain values, no ORM object)."""
+
+    id: int
+    prenom_nom: str  # 'Anna DUMAS', the filter's and the headings' spelling
+    nom_prenom: str  # 'DUMAS Anna', the accessible names' spelling
+    home_centre: str
+    favourite: bool
+
+
+class UnitCell(NamedTuple):
+    """One unit as the grid shows it; ``name`` is its accessible name without the state:
+    'DUMAS Anna, vendredi 11/02/2022, 15:30 - 16:00' (SPEC "Named controls")."""
+
+    id: int
+    status: str
+    hours: str  # '15:30 - 16:00'
+    name: str
+    state: str  # 'Dispo AE', 'Indispo' or the school's raison sociale
+    past: bool  # started: shown, no longer actionable
+
+
+@dataclass
+class SessionBox:
+    number: int  # "Session 4" for S2
+    centre: str
+    category: str
+    units: list[UnitCell] = field(default_factory=list)
+
+
+@dataclass
+class DayColumn:
+    day: dt.date
+    title: str  # 'LUN. 07/02'
+    label: str  # 'Anna DUMAS, lundi 07/02/2022' (the day's group)
+    today: bool
+    sessions: list[SessionBox] = field(default_factory=list)
+
+
+@dataclass
+class InspectorUnits:
+    """One inspector's week in "Gérer les créneaux": the sessions of each day, Monday to
+    Saturday, with their units, every string ready to print."""
+
+    inspector: InspectorChoice
+    days: list[DayColumn]
+
+
+@dataclass
+class UnitGrid:
+    """What the grid shows: ``rows`` for the inspectors of this chunk; ``next_start`` is the
+    position of the next chunk in "Tous les inspecteurs" (None: nothing more to load);
+    ``total`` is how many inspectors have a session that week."""
+
+    rows: list[InspectorUnits]
+    start: int = 0
+    next_start: int | None = None
+    total: int = 0
+
+
+def inspector_choices(department_id: int, user_id: int | None = None) -> list[InspectorChoice]:
+    """The department's inspectors by name, with their home centre and whether ``user_id``
+    marked them as favourites. One SQL statement."""
+    favourite = (
+        select(FavouriteInspector.id)
+        .where(FavouriteInspector.inspector_id == Inspector.id,
+               FavouriteInspector.user_id == user_id)
+        .exists()
+    )
+    rows = db.session.execute(
+        select(Inspector.id, Inspector.first_name, Inspector.last_name, Centre.name, favourite)
+        .join(Centre, Centre.id == Inspector.home_centre_id)
+        .where(Inspector.department_id == department_id)
+        .order_by(Inspector.last_name, Inspector.first_name, Inspector.id)
+    ).all()
+    return [InspectorChoice(i, f"{first} {last.upper()}", f"{last.upper()} {first}", centre,
+                            bool(fav))
+            for i, first, last, centre, fav in rows]
+
+
+def default_inspector(choices: list[InspectorChoice]) -> InspectorChoice | None:
+    """The inspector shown first, as in the guide: the agent's first favourite by name, else
+    the first inspector by name (``choices`` are sorted by name)."""
+    return next((c for c in choices if c.favourite), choices[0] if choices else None)
 
 
 def week_grid(
     department_id: int,
     monday: dt.date,
+    choices: list[InspectorChoice],
     *,
     inspector_id: int | None = None,
     category: str | None = None,
-) -> list[InspectorWeek]:
-    """The sessions (with their units and schools) of the week, grouped by inspector.
+    start: int = 0,
+    size: int = CHUNK,
+    now: dt.datetime | None = None,
+) -> UnitGrid:
+    """The units of the week, grouped by inspector, day and session, ready to render.
 
-    Inspectors without a session that week are left out, except the one explicitly filtered
-    on. Two SQL statements (plus one for an explicit inspector), whatever the number of
-    inspectors, sessions and units.
+    With ``inspector_id``, that inspector's week (shown even without a session). Without it,
+    the inspectors having a session that week, by name, ``size`` of them from ``start``.
+    Two SQL statements whatever the number of inspectors, sessions and units.
     """
     days = dates.week_days(monday)
-    query = (
-        select(Session)
-        .join(Session.inspector)
-        .join(Session.category)
-        .where(Session.department_id == department_id, Session.date.between(days[0], days[-1]))
-        .options(
-            contains_eager(Session.inspector),
-            contains_eager(Session.category),
-            joinedload(Session.centre),
-            selectinload(Session.units).joinedload(Unit.auto_ecole),
-        )
-        .order_by(Inspector.last_name, Inspector.first_name, Inspector.id, Session.date,
-                  Session.start_time)
-    )
-    if inspector_id is not None:
-        query = query.where(Session.inspector_id == inspector_id)
     clause = _category_clause(category)
+    if inspector_id is not None:
+        shown = [c for c in choices if c.id == inspector_id]
+        grid = UnitGrid([], total=len(shown))
+    else:
+        query = (select(Session.inspector_id).distinct()
+                 .where(Session.department_id == department_id,
+                        Session.date.between(days[0], days[-1])))
+        if clause is not None:
+            query = query.join(Session.category).where(clause)
+        having = set(db.session.scalars(query))
+        ordered = [c for c in choices if c.id in having]
+        start = max(0, start)
+        shown = ordered[start:start + size]
+        following = start + size
+        grid = UnitGrid([], start, following if following < len(ordered) else None,
+                        len(ordered))
+    if not shown:
+        return grid
+
+    query = (
+        select(Session.inspector_id, Session.date, Session.tranche, Centre.name, Category.code,
+               Unit.id, Unit.start_time, Unit.end_time, Unit.status, AutoEcole.raison_sociale)
+        .select_from(Unit)
+        .join(Session, Unit.session_id == Session.id)
+        .join(Centre, Centre.id == Session.centre_id)
+        .join(Category, Category.id == Session.category_id)
+        .outerjoin(AutoEcole, AutoEcole.id == Unit.auto_ecole_id)
+        .where(Session.department_id == department_id,
+               Session.date.between(days[0], days[-1]),
+               Session.inspector_id.in_([c.id for c in shown]))
+        .order_by(Session.inspector_id, Session.date, Session.start_time, Unit.start_time)
+    )
     if clause is not None:
         query = query.where(clause)
-    sessions = db.session.scalars(query).unique().all()
+    wall = paris_wall_clock(now)
+    # Babel once per day, not once per unit.
+    day_words = {d: (dates.colonne(d), dates.jour_date(d)) for d in days}
+    hours: dict[tuple[dt.time, dt.time], str] = {}
+    columns: dict[int, dict[dt.date, DayColumn]] = {}
+    for c in shown:
+        columns[c.id] = {d: DayColumn(d, day_words[d][0], f"{c.prenom_nom}, {day_words[d][1]}",
+                                      d == wall.date())
+                         for d in days}
+    names = {c.id: c.nom_prenom for c in shown}
+    box, key = None, None
+    for (insp, day, tranche, centre, code, unit_id, begin, end, status,
+         school) in db.session.execute(query):
+        if (insp, day, tranche) != key:
+            key = (insp, day, tranche)
+            box = SessionBox(SESSION_NUMBER[tranche], centre, code)
+            columns[insp][day].sessions.append(box)
+        label = hours.get((begin, end))
+        if label is None:
+            label = hours[(begin, end)] = f"{begin:%H:%M} - {end:%H:%M}"
+        state = school if status == UnitStatus.RESERVED else STATUS_WORDS[status]
+        past = day < wall.date() or (day == wall.date() and begin <= wall.time())
+        box.units.append(UnitCell(unit_id, status, label,
+                                  f"{names[insp]}, {day_words[day][1]}, {label}", state, past))
+    grid.rows = [InspectorUnits(c, list(columns[c.id].values())) for c in shown]
+    return grid
 
-    rows = []
-    for _, group in groupby(sessions, key=lambda s: s.inspector_id):
-        group = list(group)
-        by_day = {d: [s for s in group if s.date == d] for d in days}
-        rows.append(InspectorWeek(group[0].inspector, list(by_day.items())))
-    if not rows and inspector_id is not None:
-        inspector = db.session.get(Inspector, inspector_id)
-        if inspector is not None and inspector.department_id == department_id:
-            rows.append(InspectorWeek(inspector, [(d, []) for d in days]))
-    return rows
 
-
-def department_inspectors(department_id: int) -> list[Inspector]:
-    """The department's inspectors, for the "Inspecteur" filter."""
-    return db.session.scalars(
-        select(Inspector).where(Inspector.department_id == department_id)
-        .order_by(Inspector.last_name, Inspector.first_name)
-    ).all()
+def unit_cells(department_id: int, unit_ids, *, now: dt.datetime | None = None
+               ) -> list[UnitCell]:
+    """Some units of the department as the grid shows them (to swap them alone, by id),
+    by date and hour. One SQL statement."""
+    ids = {i for i in unit_ids if isinstance(i, int)}
+    if not ids:
+        return []
+    wall = paris_wall_clock(now)
+    rows = db.session.execute(
+        select(Inspector.last_name, Inspector.first_name, Session.date, Unit.id,
+               Unit.start_time, Unit.end_time, Unit.status, AutoEcole.raison_sociale)
+        .select_from(Unit)
+        .join(Session, Unit.session_id == Session.id)
+        .join(Inspector, Inspector.id == Session.inspector_id)
+        .outerjoin(AutoEcole, AutoEcole.id == Unit.auto_ecole_id)
+        .where(Unit.id.in_(ids), Session.department_id == department_id)
+        .order_by(Session.date, Unit.start_time, Unit.id)
+    )
+    cells = []
+    for last, first, day, unit_id, begin, end, status, school in rows:
+        label = f"{begin:%H:%M} - {end:%H:%M}"
+        state = school if status == UnitStatus.RESERVED else STATUS_WORDS[status]
+        past = day < wall.date() or (day == wall.date() and begin <= wall.time())
+        cells.append(UnitCell(unit_id, status, label,
+                              f"{last.upper()} {first}, {dates.jour_date(day)}, {label}",
+                              state, past))
+    return cells
 
 
 def scoped_inspector(department_id: int, inspector_id: int) -> Inspector:
@@ -121,11 +277,21 @@ def scoped_inspector(department_id: int, inspector_id: int) -> Inspector:
     return inspector
 
 
+class InspectorName(NamedTuple):
+    first_name: str
+    last_name: str
+
+    @property
+    def prenom_nom(self) -> str:
+        """'Pierrette MARAIS', as the summary writes it."""
+        return f"{self.first_name} {self.last_name.upper()}"
+
+
 @dataclass
 class SummaryLine:
     count: int
     category: str
-    inspector: Inspector
+    inspector: InspectorName
 
 
 @dataclass
@@ -152,7 +318,8 @@ def unassigned_summary(
     days = dates.week_days(monday)
     wall = paris_wall_clock(now)
     query = (
-        select(Inspector, Category.code, Category.position, func.count(Unit.id))
+        select(Inspector.first_name, Inspector.last_name, Category.code, Category.position,
+               func.count(Unit.id))
         .select_from(Unit)
         .join(Unit.session)
         .join(Session.inspector)
@@ -164,16 +331,18 @@ def unassigned_summary(
             or_(Session.date > wall.date(),
                 and_(Session.date == wall.date(), Unit.start_time > wall.time())),
         )
-        .group_by(Inspector.id, Category.code, Category.position)
+        .group_by(Inspector.id, Inspector.first_name, Inspector.last_name, Category.code,
+                  Category.position)
     )
     clause = _category_clause(category)
     if clause is not None:
         query = query.where(clause)
     rows = db.session.execute(query).all()
     totals: dict[tuple[int, str], int] = {}
-    for _, code, position, count in rows:
+    for _, _, code, position, count in rows:
         totals[(position, code)] = totals.get((position, code), 0) + count
-    lines = [SummaryLine(count, code, inspector) for inspector, code, _, count in rows]
+    lines = [SummaryLine(count, code, InspectorName(first, last))
+             for first, last, code, _, count in rows]
     lines.sort(key=lambda line: (-line.count, line.inspector.last_name,
                                  line.inspector.first_name, line.category))
     return Summary([(code, n) for (_, code), n in sorted(totals.items())], lines)

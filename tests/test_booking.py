@@ -329,19 +329,67 @@ def test_summary_leaves_out_units_already_started(ber):
 
 def test_week_grid_groups_sessions_by_inspector_and_day(ber):
     next_monday = dates.monday_of(dates.today()) + dt.timedelta(days=7)
-    rows = units.week_grid(ber.department_id, next_monday, category="CE")
-    assert [r.inspector.last_name for r in rows] == ["BARBET", "DUMAS", "MARAIS", "MONTEIL"]
-    dumas = rows[1]
-    assert [d for d, _ in dumas.days] == dates.week_days(next_monday)
-    thursday = dict(dumas.days)[next_monday + dt.timedelta(days=3)]
-    assert [s.number for s in thursday] == [1, 2, 3, 4]
-    assert [u.auto_ecole.raison_sociale for u in thursday[1].units] == ["Alliance Auto-Ecole"] * 4
-    only = units.week_grid(ber.department_id, next_monday, inspector_id=inspector("DUMAS").id)
-    assert [r.inspector.last_name for r in only] == ["DUMAS"]
-    empty = units.week_grid(ber.department_id, next_monday, inspector_id=inspector("ARNAUD").id)
-    assert [r.inspector.last_name for r in empty] == ["ARNAUD"]
-    assert all(sessions == [] for _, sessions in empty[0].days)
-    assert units.week_grid(ber.department_id, next_monday, category="A") == []
+    choices = units.inspector_choices(ber.department_id, ber.id)
+    grid = units.week_grid(ber.department_id, next_monday, choices, category="CE")
+    assert [r.inspector.prenom_nom for r in grid.rows] == [
+        "Anaïs BARBET", "Anna DUMAS", "Pierrette MARAIS", "Marie MONTEIL"]
+    assert (grid.start, grid.next_start, grid.total) == (0, None, 4)
+    dumas = grid.rows[1]
+    assert [c.day for c in dumas.days] == dates.week_days(next_monday)
+    assert dumas.days[0].title == dates.colonne(next_monday)
+    thursday = dumas.days[3]
+    assert thursday.label == f"Anna DUMAS, {dates.jour_date(thursday.day)}"
+    assert [s.number for s in thursday.sessions] == [1, 2, 3, 4]
+    assert [s.centre for s in thursday.sessions] == ["CARCASSONNE"] * 4
+    assert [u.state for u in thursday.sessions[1].units] == ["Alliance Auto-Ecole"] * 4
+    first = thursday.sessions[1].units[0]
+    assert first.name == f"DUMAS Anna, {dates.jour_date(thursday.day)}, 10:00 - 10:30"
+    assert (first.hours, first.status, first.past) == ("10:00 - 10:30", "reserved", False)
+    only = units.week_grid(ber.department_id, next_monday, choices,
+                           inspector_id=inspector("DUMAS").id)
+    assert [r.inspector.prenom_nom for r in only.rows] == ["Anna DUMAS"]
+    empty = units.week_grid(ber.department_id, next_monday, choices,
+                            inspector_id=inspector("ARNAUD").id)
+    assert [r.inspector.prenom_nom for r in empty.rows] == ["Agathe ARNAUD"]
+    assert all(c.sessions == [] for c in empty.rows[0].days)
+    assert units.week_grid(ber.department_id, next_monday, choices, category="A").rows == []
+    # By chunks: the inspectors having a session that week, by name, from ``start``.
+    chunk = units.week_grid(ber.department_id, next_monday, choices, category="CE", start=1,
+                            size=2)
+    assert [r.inspector.prenom_nom for r in chunk.rows] == ["Anna DUMAS", "Pierrette MARAIS"]
+    assert chunk.next_start == 3
+    last = units.week_grid(ber.department_id, next_monday, choices, category="CE", start=3,
+                           size=2)
+    assert [r.inspector.prenom_nom for r in last.rows] == ["Marie MONTEIL"]
+    assert last.next_start is None
+
+
+def test_default_inspector_is_the_first_favourite_else_the_first_by_name(ber):
+    choices = units.inspector_choices(ber.department_id, ber.id)
+    assert [c.prenom_nom for c in choices if c.favourite] == ["Anna DUMAS", "Marie MONTEIL"]
+    assert units.default_inspector(choices).prenom_nom == "Anna DUMAS"
+    others = units.inspector_choices(ber.department_id, None)  # nobody's favourites
+    assert units.default_inspector(others).prenom_nom == "Agathe ARNAUD"
+    assert units.default_inspector([]) is None
+
+
+def test_unit_cells_name_each_unit_as_the_grid_does(ber):
+    thursday = dates.monday_of(dates.today()) + dt.timedelta(days=10)  # the guide's Thursday
+    by_start = dict(db.session.execute(
+        sa.select(Unit.start_time, Unit.id).join(Unit.session).join(Session.inspector)
+        .where(Inspector.last_name == "DUMAS", Session.date == thursday)).all())
+    ids = [by_start[dt.time(h, m)] for h, m in ((13, 30), (10, 0), (13, 0))]
+    cells = units.unit_cells(ber.department_id, ids)
+    day = dates.jour_date(thursday)
+    assert [(c.id, f"{c.name}, {c.state}") for c in cells] == [
+        (ids[1], f"DUMAS Anna, {day}, 10:00 - 10:30, Alliance Auto-Ecole"),
+        (ids[2], f"DUMAS Anna, {day}, 13:00 - 13:30, Indispo"),
+        (ids[0], f"DUMAS Anna, {day}, 13:30 - 14:00, Dispo AE"),
+    ]
+    # Another department's units are not there.
+    leroy = db.session.scalar(sa.select(Unit.id).join(Unit.session).join(Session.inspector)
+                              .where(Inspector.last_name == "LEROY"))
+    assert units.unit_cells(ber.department_id, [leroy]) == []
 
 
 @pytest.mark.parametrize("text", ["aut", "AUTO", "Écol", "ecole", "aurige-1", "ALLIANCE AUTO"])

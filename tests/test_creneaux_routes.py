@@ -10,10 +10,11 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from rdvpl import dates
+from rdvpl import dates, units
 from rdvpl.extensions import db
 from rdvpl.models import (
     AutoEcole,
+    FavouriteInspector,
     History,
     Inspector,
     OutboxMail,
@@ -21,6 +22,7 @@ from rdvpl.models import (
     Tranche,
     Unit,
     UnitStatus,
+    User,
 )
 from tests.helpers import AGENT_PASSWORD, department_with
 
@@ -226,7 +228,12 @@ def test_choosing_a_school_keeps_its_id(ber, demo):
 # --- reservation ---------------------------------------------------------------------------
 
 
-def test_reservation_swaps_grid_summary_panel_and_banner(ber, demo):
+def oob_units(page: str) -> list[int]:
+    """The ids of the units a response swaps out-of-band, in order."""
+    return [int(i) for i in re.findall(r'<li id="unit-(\d+)"[^>]*hx-swap-oob="true"', page)]
+
+
+def test_reservation_answers_the_reserved_units_summary_panel_and_banner(ber, demo):
     ids = units_on(demo, "DUMAS", FRIDAY, start=dt.time(15, 30))
     sid = school_id(demo)
     form = {"unit": ids, "school_id": sid, **week(categorie="CE")}
@@ -237,12 +244,20 @@ def test_reservation_swaps_grid_summary_panel_and_banner(ber, demo):
     response = ber.post("/ber/creneaux/reservation", data=form, headers=HX)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in page
-    assert page.lstrip().startswith('<div id="grid"')
+    # The banner for #banner (the form's target), then only the four units, by id: never
+    # the week.
+    assert page.lstrip().startswith('<div class="fr-alert fr-alert--success')
+    assert oob_units(page) == ids and page.count("<li ") == 4
+    assert 'id="grid"' not in page and "Session 4" not in page
     words = text(page)
     assert " ".join(RESERVED_BANNER) in words
     day = dates.jour_date(FRIDAY)
-    for start, end in (("15:30", "16:00"), ("17:00", "17:30")):
+    for start, end in (("15:30", "16:00"), ("16:00", "16:30"), ("16:30", "17:00"),
+                       ("17:00", "17:30")):
         assert f"DUMAS Anna, {day}, {start} - {end}, Alliance Auto-Ecole" in labels(page)
+    # The focus goes to the first unit reserved (the button pressed is gone).
+    assert re.search(rf'id="unit-control-{ids[0]}" aria-label="[^"]*" autofocus', page)
+    assert page.count("autofocus") == 1
     assert f"{total - 4} unité(s) CE non attribuée(s)" in words
     assert re.search(r'<span id="summary-total"[^>]*hx-swap-oob="true"', page)
     assert re.search(r'<aside id="panel"[^>]*hx-swap-oob="true"', page)
@@ -271,14 +286,17 @@ def test_unit_taken_meanwhile_refreshes_the_grid_and_reserves_nothing(ber, demo)
                         data={"unit": ids, "school_id": sid, **week()}, headers=HX)
     page = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert page.lstrip().startswith('<div id="grid"')
+    assert page.lstrip().startswith('<div class="fr-alert fr-alert--error')
     words = text(page)
     assert (f"L'unité du {dates.jour_date(FRIDAY)} de 16:00 à 16:30 (DUMAS Anna) vient d'être "
             "attribuée à une autre auto-école (Alliance du 002)") in words
     assert 'role="alert"' in page
-    # The grid shows the unit taken, the three others still ticked, the school kept.
+    # The ticked units come back as they are now: the one taken shows its school, the three
+    # others are still ticked; the panel keeps them and the school.
+    assert oob_units(page) == ids and 'id="grid"' not in page
     assert f"DUMAS Anna, {dates.jour_date(FRIDAY)}, 16:00 - 16:30, Alliance du 002" in labels(page)
     assert page.count(" checked>") == 3 and "3 unités sélectionnées" in words
+    assert re.search(r'<aside id="panel"[^>]*hx-swap-oob="true"', page)
     assert f'name="school_id" value="{sid}"' in page
     assert counts(demo) == before
     assert [s for _, s, _ in unit_state(demo, ids)].count(UnitStatus.RESERVED) == 1
@@ -408,15 +426,111 @@ def test_status_refusals(ber, demo):
     assert counts(demo) == before
 
 
+# --- one inspector by default, "Tous les inspecteurs" by chunks ------------------------------
+
+
+def sections(page: str) -> list[str]:
+    """The inspectors whose week a response shows, in order ('Anna DUMAS')."""
+    return [html.unescape(n) for n in re.findall(
+        r'<h2 class="creneaux-inspector__name" id="cr-inspector-\d+">([^<]*?) <span', page)]
+
+
+def more_links(page: str) -> list[str]:
+    """The URLs of the elements that load the next inspectors as they scroll into view."""
+    return [html.unescape(url) for url in re.findall(
+        r'<a class="fr-link" href="([^"]*)" hx-get="\1" hx-trigger="revealed, click"', page)]
+
+
+def test_default_is_the_agents_first_favourite_else_the_first_inspector_by_name(ber, demo):
+    # The demo agent's favourites are DUMAS Anna and MONTEIL Marie: DUMAS comes first by name.
+    page = ber.get("/ber/creneaux", query_string=week()).get_data(as_text=True)
+    with demo.app_context():
+        dumas = q(Inspector, Inspector.last_name == "DUMAS").id
+        agent = q(User, User.email == "ber011@example.test")
+    assert sections(page) == ["Anna DUMAS"]
+    assert f'<option value="{dumas}" selected>Anna DUMAS</option>' in page
+    assert '<option value="tous">Tous les inspecteurs</option>' in page
+    # The summary still counts every inspector of the department.
+    assert "- Pierrette MARAIS" in text(page)
+    with demo.app_context():
+        db.session.execute(sa.delete(FavouriteInspector).where(
+            FavouriteInspector.user_id == agent.id,
+            FavouriteInspector.inspector_id == dumas))
+        db.session.commit()
+    assert sections(ber.get("/ber/creneaux", query_string=week()).get_data(
+        as_text=True)) == ["Marie MONTEIL"]
+    with demo.app_context():
+        db.session.execute(sa.delete(FavouriteInspector))
+        db.session.commit()
+    # No favourite: the first inspector by name, also when that week has no session for them.
+    page = ber.get("/ber/creneaux", query_string=week()).get_data(as_text=True)
+    assert sections(page) == ["Agathe ARNAUD"]
+    assert sections(ber.get("/ber/creneaux", query_string=week(), headers=HX).get_data(
+        as_text=True)) == ["Agathe ARNAUD"]
+    # An explicit choice wins.
+    page = ber.get("/ber/creneaux", query_string=week(inspecteur=dumas)).get_data(as_text=True)
+    assert sections(page) == ["Anna DUMAS"]
+
+
+def test_all_inspectors_load_by_chunks_as_they_scroll_into_view(app, client):
+    with app.app_context():
+        email = department_with(units.CHUNK * 2 + 2, "903", [(THURSDAY, Tranche.M1)])
+    client.post("/connexion", data={"email": email, "password": AGENT_PASSWORD})
+    names = [f"Prénom NOM{i:03d}" for i in range(units.CHUNK * 2 + 2)]
+
+    first = client.get("/ber/creneaux", query_string=week(inspecteur="tous")).get_data(
+        as_text=True)
+    assert "<html" in first and '<option value="tous" selected>' in first
+    assert sections(first) == names[:units.CHUNK]
+    [following] = more_links(first)
+    assert f"depuis={units.CHUNK}" in following and "inspecteur=tous" in following
+    assert "Afficher les inspecteurs suivants" in text(first)
+
+    second = client.get(following, headers=HX).get_data(as_text=True)
+    assert "<html" not in second and "Gérer les plannings IPCSR" not in second
+    assert sections(second) == names[units.CHUNK:units.CHUNK * 2]
+    [last_url] = more_links(second)
+    last = client.get(last_url, headers=HX).get_data(as_text=True)
+    assert sections(last) == names[units.CHUNK * 2:]
+    assert more_links(last) == [] and "hx-trigger" not in last
+    # The units of a chunk are named and open their dialog like the first ones.
+    day = dates.jour_date(THURSDAY)
+    assert f"{names[-1].split()[1]} Prénom, {day}, 08:00 - 08:30, Dispo AE" in labels(last)
+    # A direct visit of a chunk's URL renders the full page from those inspectors on.
+    page = client.get(following).get_data(as_text=True)
+    assert "<html" in page and sections(page) == names[units.CHUNK:units.CHUNK * 2]
+
+
+def test_the_grid_declares_the_dialog_target_once_not_on_every_unit(ber, demo):
+    page = ber.get("/ber/creneaux", query_string=week(categorie="CE")).get_data(as_text=True)
+    buttons = re.findall(r'<button type="button" class="cunit__(?:open|more)[^>]*>', page)
+    assert len(buttons) > 20
+    assert all('hx-target' not in b and 'hx-swap' not in b for b in buttons)
+    assert all(re.search(r'hx-get="/ber/creneaux/unites/\d+"', b) for b in buttons)
+    assert page.count('hx-target="#dialog" hx-swap="innerHTML"') == 1
+
+
 # --- the week grid's statement count -------------------------------------------------------
 
+# Both departments fill more than a chunk, so that every request has inspectors to show.
+SMALL, LARGE = units.CHUNK + 2, 40
 
-def test_week_grid_statement_count_does_not_grow_with_inspectors(app, client):
+
+@pytest.mark.parametrize("path, query, headers, shown", [
+    ("/ber/creneaux", week(), {}, lambda n: 1),
+    ("/ber/creneaux", week(inspecteur="tous"), {}, lambda n: min(n, units.CHUNK)),
+    ("/ber/creneaux", week(inspecteur="tous"), HX, lambda n: min(n, units.CHUNK)),
+    ("/ber/creneaux/grille", week(inspecteur="tous", depuis=units.CHUNK), HX,
+     lambda n: min(max(n - units.CHUNK, 0), units.CHUNK)),
+], ids=["default", "all", "all-htmx", "chunk"])
+def test_week_grid_statement_count_does_not_grow_with_inspectors(app, client, path, query,
+                                                                  headers, shown):
     from sqlalchemy import event
 
     with app.app_context():
-        small, large = (department_with(n, code, [(THURSDAY, Tranche.M1)], reserve_first=True)
-                        for n, code in ((2, "901"), (20, "902")))
+        small, large = (department_with(n, code, [(THURSDAY, Tranche.M1)], reserve_first=True,
+                                        favourites=True)
+                        for n, code in ((SMALL, "901"), (LARGE, "902")))
         engine = db.engine
     statements = []
 
@@ -424,16 +538,16 @@ def test_week_grid_statement_count_does_not_grow_with_inspectors(app, client):
         statements.append(1)
 
     measured = {}
-    for email in (small, large):
+    for n, email in ((SMALL, small), (LARGE, large)):
         client.post("/connexion", data={"email": email, "password": AGENT_PASSWORD})
-        client.get("/ber/creneaux", query_string=week())  # warm-up (login, caches)
+        client.get(path, query_string=query, headers=headers)  # warm-up (login, caches)
         event.listen(engine, "before_cursor_execute", count)
         try:
             statements.clear()
-            page = client.get("/ber/creneaux", query_string=week()).get_data(as_text=True)
+            page = client.get(path, query_string=query, headers=headers).get_data(as_text=True)
         finally:
             event.remove(engine, "before_cursor_execute", count)
         measured[email] = len(statements)
-        assert page.count("Session 1") == (2 if email == small else 20)
+        assert page.count("Session 1") == shown(n)
         client.post("/deconnexion")
     assert measured[small] == measured[large]

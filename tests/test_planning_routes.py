@@ -23,7 +23,7 @@ from rdvpl.models import (
     Tranche,
     Unit,
 )
-from rdvpl.planning import build_units, tranche_hours
+from rdvpl.planning import GRID_CHUNK, build_units, tranche_hours
 from tests.helpers import AGENT_PASSWORD, department_with
 
 HX = {"HX-Request": "true"}
@@ -439,22 +439,105 @@ def statements():
         sa.event.remove(db.engine, "before_cursor_execute", listener)
 
 
-@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
-def test_grid_statement_count_does_not_grow_with_inspectors(app, client, headers):
+# Both departments fill more than a chunk, so that every request has inspectors to show.
+SMALL, LARGE = GRID_CHUNK + 2, 40
+
+
+@pytest.mark.parametrize("path, query, headers, shown", [
+    ("/ber/planification", {}, {}, lambda n: GRID_CHUNK),
+    ("/ber/planification", {}, HX, lambda n: GRID_CHUNK),
+    ("/ber/planification/grille", {"depuis": GRID_CHUNK}, HX,
+     lambda n: min(n - GRID_CHUNK, GRID_CHUNK)),
+], ids=["page", "htmx", "chunk"])
+def test_grid_statement_count_does_not_grow_with_inspectors(app, client, path, query, headers,
+                                                            shown):
     with app.app_context():
         saturday = WEEK + dt.timedelta(days=5)
         small, large = (department_with(n, code, [(TUESDAY, Tranche.M1), (saturday, Tranche.S2)],
                                         worked_saturday=saturday, favourites=True)
-                        for n, code in ((2, "901"), (20, "902")))
+                        for n, code in ((SMALL, "901"), (LARGE, "902")))
     counts = []
-    for email in (small, large):
+    for n, email in ((SMALL, small), (LARGE, large)):
         client.post("/connexion", data={"email": email, "password": AGENT_PASSWORD})
         with app.app_context(), statements() as executed:
-            response = client.get(f"/ber/planification?date={dates.ddmmyyyy(WEEK)}",
+            response = client.get(path, query_string={"date": dates.ddmmyyyy(WEEK), **query},
                                   headers=headers)
             assert response.status_code == 200
             counts.append(len(executed))
         planned = response.get_data(as_text=True).count('aria-haspopup="dialog"')
-        assert planned == (2 if email == small else 20) * 2
+        assert planned == shown(n) * 2
         client.post("/deconnexion")
     assert counts[0] == counts[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Inspectors in view: favourites first, the others as they scroll in
+# ---------------------------------------------------------------------------------------------
+
+
+def grids_shown(body: str) -> list[str]:
+    """The inspectors whose grid a response shows, in order ('NOM001 Prénom')."""
+    return [html.unescape(n).strip() for n in re.findall(
+        r'<h3 class="inspector-week__name" id="inspector-\d+">([^<]*)', body)]
+
+
+def more_links(body: str) -> list[str]:
+    return [html.unescape(url) for url in re.findall(
+        r'<a class="fr-link" href="([^"]*)" hx-get="\1" hx-trigger="revealed, click"', body)]
+
+
+def test_grids_load_by_chunks_favourites_first(app, client):
+    with app.app_context():
+        email = department_with(GRID_CHUNK * 2 + 3, "904", [(TUESDAY, Tranche.M1)],
+                                favourites=True)
+    client.post("/connexion", data={"email": email, "password": AGENT_PASSWORD})
+    n = GRID_CHUNK * 2 + 3
+    favourites = [f"NOM{i:03d} Prénom" for i in range(0, n, 2)]
+    others = [f"NOM{i:03d} Prénom" for i in range(1, n, 2)]
+    order = favourites + others
+
+    first = client.get("/ber/planification", query_string={"date": dates.ddmmyyyy(WEEK)})
+    body = first.get_data(as_text=True)
+    assert grids_shown(body) == order[:GRID_CHUNK]
+    assert "Session(s) en planification" in text(first)  # the panel is there from the start
+    [following] = more_links(body)
+    assert f"depuis={GRID_CHUNK}" in following and f"date={dates.ddmmyyyy(WEEK)}" in following
+
+    second = client.get(following, headers=HX).get_data(as_text=True)
+    assert "<html" not in second and 'id="panel"' not in second
+    assert grids_shown(second) == order[GRID_CHUNK:GRID_CHUNK * 2]
+    [last_url] = more_links(second)
+    last = client.get(last_url, headers=HX).get_data(as_text=True)
+    assert grids_shown(last) == order[GRID_CHUNK * 2:]
+    assert more_links(last) == [] and "hx-trigger" not in last
+    assert f'aria-label="{order[-1]}, {dates.jour_date(TUESDAY)}, 08:00 - 10:00, CE CENTRE 904"' \
+        in last
+    # A direct visit of a chunk's URL: the full page from those inspectors on.
+    page = client.get(following).get_data(as_text=True)
+    assert "<html" in page and grids_shown(page) == order[GRID_CHUNK:GRID_CHUNK * 2]
+
+
+def test_planning_an_inspector_further_down_answers_with_their_grid(demo, client):
+    with demo.app_context():
+        email = department_with(GRID_CHUNK + 3, "905", [])
+        last = db.session.scalar(sa.select(Inspector).where(Inspector.last_name == "NOM012"))
+        centre = last.home_centre_id
+        cells = cell_values(last.id, TUESDAY, "M1")
+    client.post("/connexion", data={"email": email, "password": AGENT_PASSWORD})
+    response = client.post("/ber/planification/sessions", headers=HX, data={
+        "cell": cells, "centre": centre, "categorie": "CE", "date": dates.ddmmyyyy(WEEK)})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert grids_shown(body)[-1] == "NOM012 Prénom" and more_links(body) == []
+    assert f'aria-label="NOM012 Prénom, {dates.jour_date(TUESDAY)}, 08:00 - 10:00, CE CENTRE 905"' \
+        in body
+
+
+def test_planned_cells_carry_only_their_url(ber):
+    body = ber.get(f"/ber/planification?date={dates.ddmmyyyy(NEXT_MONDAY)}").get_data(
+        as_text=True)
+    buttons = re.findall(r'<button class="pcell__button" type="button" aria-label[^>]*>', body)
+    assert len(buttons) > 10
+    assert all("hx-target" not in b and "hx-swap" not in b for b in buttons)
+    assert re.search(r'<div id="grid" class="planning-grid" hx-target="#dialog" '
+                     r'hx-swap="innerHTML">', body)

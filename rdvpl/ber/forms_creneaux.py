@@ -8,7 +8,7 @@ from wtforms import Form, StringField
 from wtforms.validators import Optional
 
 from ..dates import monday_of, parse_fr_date, today
-from ..units import ALL_CATEGORIES, CATEGORY_FILTERS
+from ..units import ALL_CATEGORIES, ALL_INSPECTORS, CATEGORY_FILTERS
 from ..web import parse_int
 
 
@@ -25,11 +25,16 @@ class FiltersForm(Form):
         super().__init__(formdata)
 
     def inspector_id(self) -> int | None:
-        """The chosen inspector's id, None for all; ``False`` for a tampered value."""
+        """The chosen inspector's id; None when none is chosen or for "Tous les inspecteurs";
+        ``False`` for a tampered value."""
         raw = (self.inspecteur.data or "").strip()
-        if not raw:
+        if not raw or raw == ALL_INSPECTORS:
             return None
         return parse_int(raw) or False
+
+    def all_inspectors(self) -> bool:
+        """"Tous les inspecteurs" (loaded by chunks); without any choice, one inspector."""
+        return (self.inspecteur.data or "").strip() == ALL_INSPECTORS
 
     def category(self) -> str:
         """The category filter; an unknown value falls back to "Tous" (see category_error)."""

@@ -1,23 +1,25 @@
 """BER "Gérer les créneaux": reserve units for a school, cancel, set status (BER 4-5).
 
 One page, ``/ber/creneaux``, whose blocks (templates/ber/creneaux.html) are swapped by htmx:
-"results" on filter and week changes, "selection" when units are ticked, "suggestions" and
-"school" for the school search, "grid" (+ summary, panel, banner out-of-band) after a
-reservation. The unit dialogs live in templates/dialogs/_unit_*.html.
+"results" on filter and week changes, "chunk" for the next inspectors of "Tous les
+inspecteurs" as they scroll into view, "selection" when units are ticked, "suggestions" and
+"school" for the school search. After a reservation, a cancellation or a status change the
+banner comes with the units concerned (templates/partials/_unit.html), the summary and the
+panel out-of-band, never the whole week. The unit dialogs live in templates/dialogs/_unit_*.html.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import make_response, render_template, request
+from flask import make_response, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from .. import booking, dates, units
 from ..errors import Conflict, NotFound
 from ..models import UnitStatus
-from ..web import CLOSE_DIALOG_OOB, banner_html, render, wants_fragment, with_banner
+from ..web import CLOSE_DIALOG_OOB, banner_html, parse_int, render, wants_fragment
 from . import bp
 from .forms_creneaux import FiltersForm, ReservationForm, StatusForm
 
@@ -29,7 +31,7 @@ RESERVED = ("Réservation enregistrée !",
 CANCELLED = ("Annulation enregistrée !",
              "L'examen de votre candidat a bien été annulé et le créneau est passé "
              "automatiquement au statut indisponible.")
-STATUS_WORDS = {UnitStatus.DISPO: "Dispo AE", UnitStatus.INDISPO: "Indispo"}
+STATUS_WORDS = units.STATUS_WORDS
 
 
 def _department() -> int:
@@ -52,7 +54,27 @@ def _summary(form: FiltersForm) -> dict:
                                                 category=form.category())}
 
 
-def _context(args, *, selected=(), school=None, q="", **extra) -> dict:
+def _chosen(form: FiltersForm, choices) -> int | None:
+    """The inspector whose week is shown: the one chosen, else (as in the guide) the agent's
+    first favourite or the first by name; None for "Tous les inspecteurs"."""
+    if form.all_inspectors():
+        return None
+    if form.inspector_id():
+        return form.inspector_id()
+    default = units.default_inspector(choices)
+    return default.id if default else None
+
+
+def _grid(form: FiltersForm, *, start: int = 0, all_inspectors: bool = False) -> dict:
+    """The filter's inspectors and the grid (one inspector, or a chunk of all of them)."""
+    choices = units.inspector_choices(_department(), current_user.id)
+    chosen = None if all_inspectors else _chosen(form, choices)
+    grid = units.week_grid(_department(), form.monday(), choices, inspector_id=chosen,
+                           category=form.category(), start=start)
+    return {"choices": choices, "chosen": chosen, "grid": grid}
+
+
+def _context(args, *, selected=(), school=None, q="", start=0, **extra) -> dict:
     """Everything the page shows: filters, week, summary, grid and panel (a fixed number of
     SQL statements whatever the number of inspectors)."""
     form = _filters(args)
@@ -65,9 +87,7 @@ def _context(args, *, selected=(), school=None, q="", **extra) -> dict:
         "days": dates.week_days(monday),
         "previous_week": monday - dt.timedelta(days=7),
         "next_week": monday + dt.timedelta(days=7),
-        "inspectors": units.department_inspectors(_department()),
-        "rows": units.week_grid(_department(), monday, inspector_id=form.inspector_id(),
-                                category=form.category()),
+        **_grid(form, start=start),
         **_summary(form),
         "selected_ids": {u.id for u in selected},
         "selection": units.selection_by_day(selected),
@@ -79,8 +99,11 @@ def _context(args, *, selected=(), school=None, q="", **extra) -> dict:
 
 
 def _common() -> dict:
-    """What every fragment needs: the clock that decides which units are past."""
-    return {"now": units.paris_wall_clock(), "has_started": units.has_started, "oob": ()}
+    """What every fragment needs: the clock that decides which units are past, and the
+    prefix of every unit's URL (one url_for per page, not one per unit)."""
+    return {"now": units.paris_wall_clock(), "has_started": units.has_started, "oob": (),
+            "unit_url": url_for("ber.creneaux_unit", unit_id=0)[:-1],
+            "chunk_size": units.CHUNK}
 
 
 def _page(**context):
@@ -90,7 +113,19 @@ def _page(**context):
 @bp.route("/creneaux")
 def creneaux():
     """Gérer les plannings IPCSR (BER 4-5): filters, summary, week grid and panel."""
-    return render(PAGE, "results", **_context(request.args))
+    return render(PAGE, "results", **_context(request.args, start=_start(request.args)))
+
+
+@bp.route("/creneaux/grille")
+def creneaux_chunk():
+    """"Tous les inspecteurs": the next inspectors of the week, loaded as they scroll into
+    view (a direct visit: the page from these inspectors on)."""
+    start = _start(request.args)
+    if not wants_fragment():
+        return _page(**_context(request.args, start=start))
+    form = _filters(request.args)
+    return render(PAGE, "chunk", **_common(), f=form, selected_ids=(), focus_unit=None,
+                  **_grid(form, start=start, all_inspectors=True))
 
 
 @bp.route("/creneaux/selection")
@@ -133,15 +168,15 @@ def creneaux_reserve():
     try:
         reserved = booking.reserve_units(current_user, form.unit_ids(), form.school())
     except Conflict as error:
-        # Stale grid: show the current state, keep what can still be reserved ticked.
+        # Stale grid: show the ticked units as they are now, keep what can still be reserved
+        # ticked and the school chosen.
         still = _still_selectable(form.unit_ids())
         school = _school_or_none(form.school())
-        context = _context(request.form, selected=still, school=school,
-                           q=school.raison_sociale if school else "")
-        return _grid_response(context, ("error", error.title, error.message), 409)
+        return _units_response(form.unit_ids(), ("error", error.title, error.message), 409,
+                               selected=still, school=school)
     # The focus goes to the first unit just reserved (the button pressed is gone).
-    return _grid_response(_context(request.form, focus_unit=reserved[0].id),
-                          ("success", *RESERVED), 200)
+    return _units_response([u.id for u in reserved], ("success", *RESERVED), 200,
+                           focus_unit=reserved[0].id)
 
 
 @bp.route("/creneaux/unites/<int:unit_id>")
@@ -214,21 +249,42 @@ def _school_or_none(school_id):
         return None
 
 
+def _start(args) -> int:
+    """Where the chunk of "Tous les inspecteurs" starts (0 for anything but a count)."""
+    return max(parse_int(args.get("depuis")) or 0, 0)
+
+
 def _blocks(blocks, *, status=200, **context):
     body = "\n".join(render_block(PAGE, b, **context) for b in blocks)
     return make_response(body, status)
 
 
-def _grid_response(context, banner, status):
-    """After a reservation: the grid in place; the summary, the panel and the banner
-    out-of-band. A direct (non-htmx) post gets the whole page with the banner."""
+def _oob_units(cells, *, focus_unit=None, checked=()) -> str:
+    """Units swapped alone, out-of-band by their id (``unit-<id>``)."""
+    return render_template("partials/_unit.html", **_common(), oob_units=cells,
+                           focus_unit=focus_unit, checked_ids=set(checked))
+
+
+def _units_response(unit_ids, banner, status, *, selected=(), school=None, focus_unit=None):
+    """After a reservation (or its refusal on a stale grid): the banner in #banner (the
+    form targets it) and, out-of-band, only the units concerned, the summary counts and the
+    panel. A direct (non-htmx) post gets the whole page with the banner."""
+    q = school.raison_sociale if school else ""
     if not wants_fragment():
-        return _page(**context, banner=banner), status
-    context = {**context, "oob": ("summary_total", "summary_lines", "panel",
-                                              "selbar")}
-    response = _blocks(["grid", "summary_total", "summary_lines", "panel", "selbar"],
-                       status=status, **context)
-    return with_banner(response, *banner)
+        return _page(**_context(request.form, selected=selected, school=school, q=q),
+                     banner=banner), status
+    form = _filters(request.form)
+    context = {**_common(), **_summary(form), "selection": units.selection_by_day(selected),
+               "count": len(selected), "school": school, "q": q,
+               "oob": ("summary_total", "summary_lines", "panel", "selbar")}
+    cells = units.unit_cells(_department(), unit_ids)
+    body = "\n".join([
+        banner_html(*banner, oob=False),
+        _oob_units(cells, focus_unit=focus_unit, checked=[u.id for u in selected]),
+        *(render_block(PAGE, b, **context)
+          for b in ("summary_total", "summary_lines", "panel", "selbar")),
+    ])
+    return make_response(body, status)
 
 
 def _unit_response(unit_id, banner, status=200):
@@ -243,7 +299,7 @@ def _unit_response(unit_id, banner, status=200):
     context = {**_common(), **_summary(form), "oob": ("summary_total", "summary_lines")}
     body = "\n".join([
         banner_html(*banner, oob=False),
-        render_template("partials/_unit.html", standalone_unit=unit, **context, unit_oob=True),
+        _oob_units(units.unit_cells(_department(), [unit.id]), focus_unit=unit.id),
         render_block(PAGE, "summary_total", **context),
         render_block(PAGE, "summary_lines", **context),
         CLOSE_DIALOG_OOB,

@@ -1,7 +1,8 @@
 """BER "Planifier les activités": plan and delete sessions, export (BER 1-3).
 
 One screen, /ber/planification, whose filters all live in the URL. Its parts are blocks of
-templates/ber/planning.html: "page" (filters, week, grids and panel), "grid", "panel"; a single
+templates/ber/planning.html: "page" (filters, week, grids and panel), "grid", "panel", "chunk"
+(the next inspectors' grids, loaded as they scroll into view); a single
 cell comes from templates/partials/_cell.html and the dialog from templates/dialogs/.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import make_response, render_template, request, send_file
+from flask import make_response, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -19,6 +20,7 @@ from ..errors import Conflict, DomainError
 from ..export import planning_xlsx
 from ..extensions import db
 from ..planning import (
+    GRID_CHUNK,
     CellRef,
     delete_session,
     export_table,
@@ -31,7 +33,7 @@ from ..planning import (
     session_for_dialog,
     week_grid,
 )
-from ..web import render, render_blocks, wants_fragment, with_banner
+from ..web import parse_int, render, render_blocks, wants_fragment, with_banner
 from . import bp
 from .forms_planning import PlanningFilters, parse_cells, parse_export_weeks, parse_filters
 
@@ -45,34 +47,60 @@ def _filters(args: MultiDict) -> PlanningFilters:
     return parse_filters(args, centres, categories)
 
 
-def _context(f: PlanningFilters, **extra) -> dict:
-    """Everything planning.html needs: the filters, the week's grids, the selection."""
-    grid = week_grid(current_user, f.day, search=f.search, selected=f.selected)
+def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), **extra) -> dict:
+    """Everything planning.html needs: the filters, the week's grids (the first chunk of
+    inspectors, or the one from ``start``, through those of ``show``), the selection."""
+    grid = week_grid(current_user, f.day, search=f.search, selected=f.selected, start=start,
+                     size=GRID_CHUNK, show=show)
     if not f.centre_given and grid.inspectors:
         # No centre chosen yet: the home centre of the first inspector shown.
         home = grid.inspectors[0].inspector.home_centre_id
         f.centre = next((c for c in f.centres if c.id == home), f.centre)
     selected = sum(c.selected for iw in grid.inspectors for _, row in iw.rows for c in row)
     return {"f": f, "grid": grid, "selected_count": selected,
+            "columns": [dates.colonne(d) for d in grid.days], "chunk_size": GRID_CHUNK,
+            "session_url": _session_url(),
             "previous_week": f.monday - dt.timedelta(weeks=1),
             "next_week": f.monday + dt.timedelta(weeks=1), **extra}
 
 
-def _grid_and_panel(f: PlanningFilters, kind: str, title: str, message: str, status: int):
-    """After planning (or a refusal on a stale grid): the grid in place, the panel and the
-    banner out-of-band; a full page when the request is not htmx."""
+def _session_url() -> str:
+    """The prefix of every planned cell's URL: one url_for per page, not one per cell."""
+    return url_for("ber.planning_session", session_id=0)[:-1]
+
+
+def _start(args) -> int:
+    """Where a chunk of inspectors starts (0 for anything but a count)."""
+    return max(parse_int(args.get("depuis")) or 0, 0)
+
+
+def _grid_and_panel(f: PlanningFilters, kind: str, title: str, message: str, status: int,
+                    *, show=frozenset()):
+    """After planning (or a refusal on a stale grid): the grid in place (through the
+    inspectors of the cells concerned), the panel and the banner out-of-band; a full page
+    when the request is not htmx."""
     if wants_fragment():
         response = render_blocks(TEMPLATE, ["grid", "panel"], status=status,
-                                 **_context(f, panel_oob=True))
+                                 **_context(f, show=show, panel_oob=True))
         return with_banner(response, kind, title, message)
-    return render(TEMPLATE, status=status, banner=(kind, title, message), **_context(f))
+    return render(TEMPLATE, status=status, banner=(kind, title, message),
+                  **_context(f, show=show))
 
 
 @bp.route("/planification")
 def planning():
     """Planifier les activités des IPCSR (BER 1): filters, week navigation, one grid per
-    inspector, the selection panel."""
-    return render(TEMPLATE, "page", **_context(_filters(request.args)))
+    inspector (favourites first, the others loaded as they scroll into view), the panel."""
+    return render(TEMPLATE, "page", **_context(_filters(request.args),
+                                               start=_start(request.args)))
+
+
+@bp.route("/planification/grille")
+def planning_chunk():
+    """The next inspectors' grids, loaded as they scroll into view (a direct visit: the page
+    from these inspectors on)."""
+    return render(TEMPLATE, "chunk", **_context(_filters(request.args),
+                                                start=_start(request.args)))
 
 
 @bp.route("/planification/selection")
@@ -100,12 +128,14 @@ def planning_plan():
         # Stale grid: show what is planned now, keep what can still be selected.
         db.session.rollback()
         f.selected = set(cells)
-        return _grid_and_panel(f, "error", conflict.title, conflict.message, 409)
+        return _grid_and_panel(f, "error", conflict.title, conflict.message, 409,
+                               show={c.inspector_id for c in cells})
     f.selected = set()
     message = (f"{len(sessions)} session(s) de permis {f.category.code} planifiée(s) sur le "
                f"centre {f.centre.name}. Leurs places d'examen sont disponibles pour les "
                "auto-écoles (Dispo AE).")
-    return _grid_and_panel(f, "success", "Succès", message, 200)
+    return _grid_and_panel(f, "success", "Succès", message, 200,
+                           show={c.inspector_id for c in cells})
 
 
 @bp.route("/planification/sessions/<int:session_id>")
@@ -120,7 +150,7 @@ def planning_session(session_id: int):
         return dialog
     f = _filters(MultiDict({"date": dates.ddmmyyyy(session.date), "centre": str(session.centre_id),
                             "categorie": session.category.code}))
-    return render(TEMPLATE, dialog_html=dialog, **_context(f))
+    return render(TEMPLATE, dialog_html=dialog, **_context(f, show={session.inspector_id}))
 
 
 @bp.route("/planification/sessions/<int:session_id>/suppression", methods=["POST"])
@@ -135,7 +165,8 @@ def planning_delete(session_id: int):
         # Stale dialog (deleted meanwhile, or past): close it and show the cell as it is now.
         db.session.rollback()
         cell = grid_cell(current_user, ref.inspector_id, ref.day, ref.tranche)
-        response = make_response(render_template("partials/_cell.html", one_cell=cell)
+        response = make_response(render_template("partials/_cell.html", one_cell=cell,
+                                                 session_url=_session_url())
                                  + EMPTY_DIALOG, error.status_code)
         return with_banner(response, "error", error.title, error.message)
     message = (f"Vous avez bien supprimé la session de permis {deleted.category} du "
@@ -148,10 +179,12 @@ def planning_delete(session_id: int):
                     f"informées par e-mail : {schools}.")
     if not wants_fragment():
         f = _filters(MultiDict({"date": dates.ddmmyyyy(deleted.date)}))
-        return render(TEMPLATE, banner=("success", "Succès", message), **_context(f))
+        return render(TEMPLATE, banner=("success", "Succès", message),
+                      **_context(f, show={deleted.inspector.id}))
     cell = grid_cell(current_user, deleted.inspector.id, deleted.date, deleted.tranche)
     response = make_response(render_template("partials/_cell.html", one_cell=cell,
-                                             autofocus=True) + EMPTY_DIALOG)
+                                             session_url=_session_url(), autofocus=True)
+                             + EMPTY_DIALOG)
     return with_banner(response, "success", "Succès", message)
 
 
