@@ -17,7 +17,15 @@ from jinja2_fragments.flask import render_block
 from .. import booking, dates, units
 from ..errors import Conflict, NotFound
 from ..models import UnitStatus
-from ..web import CLOSE_DIALOG_OOB, banner_html, render, wants_fragment, with_banner
+from ..web import (
+    CLOSE_DIALOG_OOB,
+    banner_html,
+    committed,
+    parse_int,
+    render,
+    wants_fragment,
+    with_banner,
+)
 from . import bp
 from .forms_creneaux import FiltersForm, ReservationForm, StatusForm
 
@@ -117,7 +125,7 @@ def creneaux_schools():
     return _blocks(["suggestions", "school_choice"], **context)
 
 
-@bp.route("/creneaux/auto-ecoles/<int:school_id>")
+@bp.route("/creneaux/auto-ecoles/<id:school_id>")
 def creneaux_school(school_id):
     """Choose a school from the suggestions: it is kept as a hidden school id."""
     school = units.scoped_school(_department(), school_id)
@@ -130,6 +138,7 @@ def creneaux_school(school_id):
 def creneaux_reserve():
     """Valider la place d'examen: all the ticked units for the chosen school, or none."""
     form = ReservationForm(request.form)
+    _filters(request.form)  # the filters travel with the form: refused before anything changes
     try:
         reserved = booking.reserve_units(current_user, form.unit_ids(), form.school())
     except Conflict as error:
@@ -140,11 +149,11 @@ def creneaux_reserve():
                            q=school.raison_sociale if school else "")
         return _grid_response(context, ("error", error.title, error.message), 409)
     # The focus goes to the first unit just reserved (the button pressed is gone).
-    return _grid_response(_context(request.form, focus_unit=reserved[0].id),
-                          ("success", *RESERVED), 200)
+    return committed(lambda: _grid_response(_context(request.form, focus_unit=reserved[0].id),
+                                            ("success", *RESERVED), 200), "success", *RESERVED)
 
 
-@bp.route("/creneaux/unites/<int:unit_id>")
+@bp.route("/creneaux/unites/<id:unit_id>")
 def creneaux_unit(unit_id):
     """Tapping a unit: "Détail de l'examen" (reserved) or "Statut de la place" (GET only)."""
     unit = units.scoped_unit(_department(), unit_id)
@@ -160,39 +169,40 @@ def creneaux_unit(unit_id):
     return make_response(render_template(template, **context))
 
 
-@bp.route("/creneaux/unites/<int:unit_id>/annulation", methods=["POST"])
+@bp.route("/creneaux/unites/<id:unit_id>/annulation", methods=["POST"])
 def creneaux_cancel(unit_id):
     """Annuler l'examen (confirmed): the unit becomes Indispo, the school gets an e-mail."""
+    _filters(request.form)  # refused before anything changes
     try:
         unit = booking.cancel_unit_by_ber(current_user, unit_id)
     except Conflict as error:
         return _unit_response(unit_id, ("error", error.title, error.message), 409)
-    return _unit_response(unit.id, ("success", *CANCELLED))
+    return committed(lambda: _unit_response(unit.id, ("success", *CANCELLED)),
+                     "success", *CANCELLED)
 
 
-@bp.route("/creneaux/unites/<int:unit_id>/statut", methods=["POST"])
+@bp.route("/creneaux/unites/<id:unit_id>/statut", methods=["POST"])
 def creneaux_status(unit_id):
     """Statut de la place: Indisponible or Disponible aux auto-écoles."""
     form = StatusForm(request.form)
+    _filters(request.form)  # refused before anything changes
     try:
         unit = booking.set_unit_status(current_user, unit_id, form.status.data)
     except Conflict as error:
         return _unit_response(unit_id, ("error", error.title, error.message), 409)
     message = (f"L'unité {booking.describe_unit(unit)} est maintenant au statut "
                f"« {STATUS_WORDS[UnitStatus(unit.status)]} ».")
-    return _unit_response(unit.id, ("success", "Statut enregistré !", message))
+    banner = ("success", "Statut enregistré !", message)
+    return committed(lambda: _unit_response(unit.id, banner), *banner)
 
 
 # --- helpers -------------------------------------------------------------------------------
 
 
 def _ids(values) -> list:
-    ids = []
-    for value in values:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise NotFound(units.UNIT_NOT_FOUND) from None
+    ids = [parse_int(value) for value in values]
+    if None in ids:
+        raise NotFound(units.UNIT_NOT_FOUND)
     return ids
 
 
