@@ -262,8 +262,6 @@ def test_school_cancellation_with_tampered_filters_is_done_and_says_so(ae, heade
 def broken_views(monkeypatch):
     """Every screen template fails to render (as a bug or a lost connection in the refreshed
     view would), while e-mail templates and the banner still work."""
-    from rdvpl.extensions import db as _db  # noqa: F401 (the app's own environment below)
-
     def install(app):
         env = app.jinja_env
         original = env.get_template
