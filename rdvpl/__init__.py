@@ -37,6 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=str(config.INSTANCE_DIR),
     )
     app.config.from_mapping(config.from_environment())
+    from .web import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
     if test_config:
         app.config.update(test_config)
     config.check_secret_key(app.config, debug=app.debug)

@@ -59,6 +59,9 @@ def from_environment() -> dict:
         # Sign-in throttling (Flask-Limiter): Redis shared by every worker in production,
         # e.g. redis://127.0.0.1:6379; memory:// (one process) by default. If the storage is
         # unreachable, each process falls back to its own memory and logs a warning.
+        # Explicit: Flask-Limiter's init_app would otherwise inherit the value a previous app
+        # of the same process gave its module-level limiter (tests build several apps).
+        "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_KEY_PREFIX": "rdvpl",

@@ -26,9 +26,15 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def parse_fr_date(text: str | None) -> dt.date | None:
-    """Parse "jj/mm/aaaa" (or ISO "aaaa-mm-jj" from <input type=date>); None when malformed."""
-    if not text:
+# The days a screen may show. Python's dates end at 31/12/9999, so a week navigated to or
+# exported from a typed "31/12/9999" overflowed; these bounds leave room for twelve weeks on
+# either side and are far beyond any real planning (see PLANNING_HORIZON in planning.py).
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+
+
+def _strptime(text: str | None) -> dt.date | None:
+    if not text or len(text) > 20:
         return None
     text = text.strip()
     for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
@@ -37,6 +43,37 @@ def parse_fr_date(text: str | None) -> dt.date | None:
         except ValueError:
             continue
     return None
+
+
+def parse_fr_date(text: str | None) -> dt.date | None:
+    """Parse "jj/mm/aaaa" (or ISO "aaaa-mm-jj" from <input type=date>); None when malformed or
+    outside the calendar (FIRST_DAY..LAST_DAY): see date_error for the reason."""
+    day = _strptime(text)
+    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
+
+
+def outside_calendar(text: str | None) -> bool:
+    """True for a well-formed date that parse_fr_date refuses because of the calendar's bounds."""
+    day = _strptime(text)
+    return day is not None and not FIRST_DAY <= day <= LAST_DAY
+
+
+def date_error(text: str, malformed: str) -> str:
+    """Why the typed ``text`` is no usable date, in French. ``malformed`` ends the message of a
+    malformed date (each screen says what it shows instead)."""
+    shown = text.strip()[:20]
+    if outside_calendar(text):
+        return (f"La date « {shown} » est hors du calendrier : choisissez une date entre le "
+                f"{ddmmyyyy(FIRST_DAY)} et le {ddmmyyyy(LAST_DAY)}.")
+    return f"La date « {shown} » n'est pas valide : saisissez-la au format jj/mm/aaaa{malformed}"
+
+
+def one_year_after(day: dt.date) -> dt.date:
+    """The same day a year later (a 29 February gives the 28th)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
 
 
 def monday_of(day: dt.date) -> dt.date:

@@ -27,6 +27,25 @@ from .extensions import db
 
 UNIT_MINUTES = 30
 
+# Primary keys are INTEGER columns. PostgreSQL answers a parameter beyond this bound with an
+# error, not with "no row", so every id read from a request is checked against it first.
+ID_MAX = 2**31 - 1
+
+
+def as_id(value) -> int | None:
+    """``value`` as a possible primary key (1 to ID_MAX, ASCII digits only), else None.
+    ``int()`` alone would also take "+5", "1_000", " 7 " or Arabic-Indic digits."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and 0 < len(value) <= 10 and value.isascii() \
+            and value.isdigit():
+        number = int(value)
+    else:
+        return None
+    return number if 1 <= number <= ID_MAX else None
+
 
 class Role(enum.StrEnum):
     BER = "ber"

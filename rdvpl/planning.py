@@ -31,6 +31,7 @@ from .models import (
     UnitStatus,
     User,
     WorkedSaturday,
+    as_id,
 )
 from .notify import queue_mail
 
@@ -130,12 +131,15 @@ class CellRef(NamedTuple):
 
     @classmethod
     def parse(cls, text: str | None) -> CellRef | None:
-        """None for anything that is not a well-formed cell value (tampered form field)."""
+        """None for anything that is not a well-formed cell value (tampered form field), an
+        inspector id the database cannot hold included. Any day parses: plan_sessions says
+        why a day long past or beyond the horizon cannot be planned."""
         try:
             inspector, day, tranche = (text or "").split("|")
-            return cls(int(inspector), dt.date.fromisoformat(day), Tranche(tranche))
+            ref = cls(as_id(inspector), dt.date.fromisoformat(day), Tranche(tranche))
         except ValueError:
             return None
+        return ref if ref.inspector_id is not None else None
 
     @classmethod
     def of(cls, value) -> CellRef:
@@ -144,7 +148,10 @@ class CellRef(NamedTuple):
             inspector_id, day, tranche = value
             if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
                 raise ValueError(day)
-            return cls(int(inspector_id), day, Tranche(tranche))
+            inspector_id = as_id(inspector_id)
+            if inspector_id is None:
+                raise ValueError(inspector_id)
+            return cls(inspector_id, day, Tranche(tranche))
         except (TypeError, ValueError):
             raise DomainError("La sélection envoyée est invalide. Rechargez la page puis "
                               "recommencez.") from None
@@ -396,6 +403,12 @@ def _worked_saturdays(department_id: int, first: dt.date, last: dt.date) -> set:
 # ---------------------------------------------------------------------------------------------
 
 
+def planning_horizon(today: dt.date | None = None) -> dt.date:
+    """The last day a session may be planned on: one year ahead. Nobody plans exams further,
+    and a session in year 9999 made its own week impossible to show."""
+    return dates.one_year_after(today or dates.today())
+
+
 def plan_sessions(
     actor: User,
     centre_id: int | None,
@@ -410,10 +423,12 @@ def plan_sessions(
     Refused, naming the cell: empty or repeated selection, a centre or inspector outside the
     agent's department (404), a light category, a Sunday, a date before or equal to today
     (a session is planned at the latest the day before, so that schools can be booked on it),
-    a Saturday not declared worked, a cell already planned (also when another agent planned it
-    meanwhile: the unique constraint decides, answered as a Conflict).
+    a date more than a year ahead (planning_horizon), a Saturday not declared worked, a cell
+    already planned (also when another agent planned it meanwhile: the unique constraint
+    decides, answered as a Conflict).
     """
     today = today or dates.today()
+    horizon = planning_horizon(today)
     cells = [CellRef.of(c) for c in cells]
     if not cells:
         raise DomainError("Sélectionnez au moins une session à planifier.")
@@ -446,6 +461,10 @@ def plan_sessions(
         if cell.day == today:
             raise DomainError(f"{name} : une session ne se planifie pas le jour même, "
                               "au plus tard la veille.")
+        if cell.day > horizon:
+            raise DomainError(f"{name} : cette date est trop lointaine. Les sessions se "
+                              "planifient au plus un an à l'avance (jusqu'au "
+                              f"{dates.ddmmyyyy(horizon)}).")
     saturdays = [c for c in cells if c.day.weekday() == 5]
     if saturdays:
         worked = _worked_saturdays(actor.department_id, min(c.day for c in saturdays),

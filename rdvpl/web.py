@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, make_response, render_template, request
+from flask import abort, current_app, make_response, render_template, request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import BaseConverter
 
 from .extensions import db
+from .models import as_id
 
 
 def wants_fragment() -> bool:
@@ -69,8 +72,50 @@ def get_scoped(model, object_id, *, department_attr: str = "department_id"):
 
 
 def parse_int(value) -> int | None:
-    """An int from a form or query value, None for anything else (tampered fields)."""
+    """An id from a form or query value (surrounding blanks ignored), None for anything else:
+    tampered fields, negative numbers, numbers beyond the database's INTEGER."""
+    return as_id(value.strip() if isinstance(value, str) else value)
+
+
+class IdConverter(BaseConverter):
+    """``<id:name>`` in a URL: a primary key the database can hold. Anything else (0, a number
+    beyond INTEGER, other digits than 0-9) is the usual 404 instead of a database error
+    (PostgreSQL refuses an out-of-range parameter)."""
+
+    regex = r"[0-9]+"
+    weight = 50
+
+    def to_python(self, value: str) -> int:
+        number = as_id(value)
+        if number is None:
+            # NotFound, not ValidationError: Werkzeug would answer 405 for a POST whose URL
+            # also has a GET rule (it saw the GET rule's methods before converting).
+            raise NotFound()
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+def committed(render_view, kind: str, title: str, message: str):
+    """The answer to a change that is already committed: ``render_view()`` (the refreshed view
+    with its banner), or, if rendering it fails, the banner alone. The change is made, so the
+    answer must never read as an error (nor say that nothing was changed)."""
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+        return render_view()
+    except Exception:
+        current_app.logger.exception("the view after a committed change failed to render")
+        db.session.rollback()
+    message = f"{message} Rechargez la page pour afficher la situation à jour."
+    if wants_fragment():
+        body = banner_html(kind, title, message, oob=False) + CLOSE_DIALOG_OOB
+        response = make_response(body, 200)
+        response.headers["HX-Retarget"] = "#banner"
+        response.headers["HX-Reswap"] = "innerHTML show:#banner:top"
+        return response
+    try:
+        return make_response(render_template("done.html", kind=kind, title=title,
+                                             message=message), 200)
+    except Exception:
+        current_app.logger.exception("the page saying a change was made failed to render")
+        return make_response(banner_html(kind, title, message, oob=False), 200)

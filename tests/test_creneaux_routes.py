@@ -316,7 +316,7 @@ def test_double_submit_second_gets_a_clear_message(ber, demo):
 @pytest.mark.parametrize("case, status, message", [
     ("no_units", 422, "Sélectionnez au moins une unité « Dispo AE » dans la grille."),
     ("no_school", 422, "Choisissez une auto-école dans la liste des suggestions"),
-    ("tampered_school", 422, "Choisissez une auto-école dans la liste des suggestions"),
+    ("tampered_school", 404, "Auto-école introuvable"),
     ("foreign_school", 404, "Auto-école introuvable"),
     ("tampered_unit", 404, "Unité introuvable"),
 ])

@@ -12,7 +12,7 @@ from .. import booking, dates
 from ..errors import DomainError, NotFound
 from ..exams import ExamsView, row_containing, row_near, school_exams
 from ..extensions import db
-from ..web import render, wants_fragment, with_banner
+from ..web import committed, render, wants_fragment, with_banner
 from . import bp
 from .forms import PAST, ExamsFilterForm
 
@@ -57,14 +57,14 @@ def exams():
     return render(PAGE, "exams", view=_view(filters))
 
 
-@bp.route("/examens/unites/<int:unit_id>")
+@bp.route("/examens/unites/<id:unit_id>")
 def units_dialog(unit_id: int):
     """Dialog "Unité(s)": the units of the row holding ``unit_id``, each with "Annuler"."""
     filters = ExamsFilterForm(request.args)
     return _dialog("dialogs/_ae_units.html", filters, **_row_context(unit_id, filters))
 
 
-@bp.route("/examens/unites/<int:unit_id>/annulation")
+@bp.route("/examens/unites/<id:unit_id>/annulation")
 def cancel_dialog(unit_id: int):
     """Dialog "Unité programmée": the summary of one unit and the confirmation."""
     filters = ExamsFilterForm(request.args)
@@ -73,7 +73,7 @@ def cancel_dialog(unit_id: int):
     return _dialog("dialogs/_ae_cancel.html", filters, unit=unit, **context)
 
 
-@bp.route("/examens/unites/<int:unit_id>/annulation", methods=["POST"])
+@bp.route("/examens/unites/<id:unit_id>/annulation", methods=["POST"])
 def cancel(unit_id: int):
     """Cancel one unit (AE 2); answer the re-grouped tables, the banner, an empty dialog."""
     filters = ExamsFilterForm(request.form)
@@ -84,9 +84,9 @@ def cancel(unit_id: int):
     except DomainError as error:  # late, past, already cancelled: show it with the fresh tables
         db.session.rollback()
         return _after_cancel(filters, "error", error.title, error.message, error.status_code)
-    return _after_cancel(filters, "success", "Annulation enregistrée !",
-                         "Votre place d'examen a bien été annulée.",
-                         near=(unit.session.date, unit.start_time))
+    done = ("success", "Annulation enregistrée !", "Votre place d'examen a bien été annulée.")
+    return committed(lambda: _after_cancel(filters, *done,
+                                           near=(unit.session.date, unit.start_time)), *done)
 
 
 def _after_cancel(filters, kind: str, title: str, message: str, status: int = 200, near=None):

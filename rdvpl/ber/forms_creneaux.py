@@ -7,7 +7,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form, StringField
 from wtforms.validators import Optional
 
-from ..dates import monday_of, parse_fr_date, today
+from ..dates import date_error, monday_of, parse_fr_date, today
 from ..units import ALL_CATEGORIES, ALL_INSPECTORS, CATEGORY_FILTERS
 from ..web import parse_int
 
@@ -54,8 +54,7 @@ class FiltersForm(Form):
 
     def date_error(self) -> str | None:
         if self.day() is None:
-            return (f"La date « {self.date.data.strip()[:20]} » n'est pas valide : saisissez-la "
-                    "au format jj/mm/aaaa, par exemple 07/02/2022.")
+            return date_error(self.date.data, ", par exemple 07/02/2022.")
         return None
 
     def monday(self):
@@ -86,8 +85,11 @@ class ReservationForm(Form):
         """Ints; a tampered value is kept as is so that the domain refuses it (404)."""
         return [parse_int(v) if parse_int(v) is not None else v for v in self._units]
 
-    def school(self) -> int | None:
-        return parse_int(self.school_id.data)
+    def school(self) -> int | str | None:
+        """The chosen school's id; None when none was chosen; a tampered value as is, so that
+        the domain refuses it as an unknown school (404)."""
+        raw = (self.school_id.data or "").strip()
+        return (parse_int(raw) or raw) if raw else None
 
 
 class StatusForm(Form):

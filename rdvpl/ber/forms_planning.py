@@ -14,7 +14,7 @@ from flask import abort
 from werkzeug.datastructures import MultiDict
 
 from .. import dates
-from ..models import Category, Centre
+from ..models import Category, Centre, as_id
 from ..planning import EXPORT_MAX_WEEKS, CellRef
 
 DEFAULT_CATEGORY = "CE"
@@ -58,9 +58,9 @@ def parse_filters(args: MultiDict, centres: list[Centre], categories: list[Categ
     centre_text = (args.get("centre") or "").strip()
     by_id = {c.id: c for c in centres}
     if centre_text:
-        if not centre_text.isdigit() or int(centre_text) not in by_id:
+        if as_id(centre_text) not in by_id:
             abort(404)
-        centre = by_id[int(centre_text)]
+        centre = by_id[as_id(centre_text)]
     else:
         centre = by_id.get(default_centre_id) or (centres[0] if centres else None)
     if centre is None:
@@ -79,8 +79,7 @@ def parse_filters(args: MultiDict, centres: list[Centre], categories: list[Categ
     day = dates.parse_fr_date(raw_date)
     date_error = None
     if raw_date and day is None:
-        date_error = (f"La date « {raw_date[:20]} » n'est pas valide : saisissez-la au format "
-                      "jj/mm/aaaa. Le planning affiché commence aujourd'hui.")
+        date_error = dates.date_error(raw_date, ". Le planning affiché commence aujourd'hui.")
     filters = PlanningFilters(search=search, centre=centre, category=category,
                               day=day or dates.today(), centres=centres, categories=categories,
                               date_error=date_error, category_notice=category_notice,
@@ -91,10 +90,8 @@ def parse_filters(args: MultiDict, centres: list[Centre], categories: list[Categ
 
 def parse_export_weeks(args: MultiDict) -> int | None:
     """The number of weeks to export, or None when it is not a whole number in range."""
-    text = (args.get("semaines") or str(DEFAULT_EXPORT_WEEKS)).strip()
-    if not text.isdigit() or not 1 <= int(text) <= EXPORT_MAX_WEEKS:
-        return None
-    return int(text)
+    weeks = as_id((args.get("semaines") or str(DEFAULT_EXPORT_WEEKS)).strip())
+    return weeks if weeks is not None and weeks <= EXPORT_MAX_WEEKS else None
 
 
 def parse_cells(values: list[str]) -> list[CellRef] | None:

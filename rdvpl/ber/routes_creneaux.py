@@ -19,7 +19,7 @@ from jinja2_fragments.flask import render_block
 from .. import booking, dates, units
 from ..errors import Conflict, NotFound
 from ..models import UnitStatus
-from ..web import CLOSE_DIALOG_OOB, banner_html, parse_int, render, wants_fragment
+from ..web import CLOSE_DIALOG_OOB, banner_html, committed, parse_int, render, wants_fragment
 from . import bp
 from .forms_creneaux import FiltersForm, ReservationForm, StatusForm
 
@@ -152,7 +152,7 @@ def creneaux_schools():
     return _blocks(["suggestions", "school_choice"], **context)
 
 
-@bp.route("/creneaux/auto-ecoles/<int:school_id>")
+@bp.route("/creneaux/auto-ecoles/<id:school_id>")
 def creneaux_school(school_id):
     """Choose a school from the suggestions: it is kept as a hidden school id."""
     school = units.scoped_school(_department(), school_id)
@@ -165,6 +165,7 @@ def creneaux_school(school_id):
 def creneaux_reserve():
     """Valider la place d'examen: all the ticked units for the chosen school, or none."""
     form = ReservationForm(request.form)
+    _filters(request.form)  # the filters travel with the form: refused before anything changes
     try:
         reserved = booking.reserve_units(current_user, form.unit_ids(), form.school())
     except Conflict as error:
@@ -175,11 +176,12 @@ def creneaux_reserve():
         return _units_response(form.unit_ids(), ("error", error.title, error.message), 409,
                                selected=still, school=school)
     # The focus goes to the first unit just reserved (the button pressed is gone).
-    return _units_response([u.id for u in reserved], ("success", *RESERVED), 200,
-                           focus_unit=reserved[0].id)
+    return committed(lambda: _units_response([u.id for u in reserved], ("success", *RESERVED),
+                                             200, focus_unit=reserved[0].id),
+                     "success", *RESERVED)
 
 
-@bp.route("/creneaux/unites/<int:unit_id>")
+@bp.route("/creneaux/unites/<id:unit_id>")
 def creneaux_unit(unit_id):
     """Tapping a unit: "Détail de l'examen" (reserved) or "Statut de la place" (GET only)."""
     unit = units.scoped_unit(_department(), unit_id)
@@ -195,39 +197,40 @@ def creneaux_unit(unit_id):
     return make_response(render_template(template, **context))
 
 
-@bp.route("/creneaux/unites/<int:unit_id>/annulation", methods=["POST"])
+@bp.route("/creneaux/unites/<id:unit_id>/annulation", methods=["POST"])
 def creneaux_cancel(unit_id):
     """Annuler l'examen (confirmed): the unit becomes Indispo, the school gets an e-mail."""
+    _filters(request.form)  # refused before anything changes
     try:
         unit = booking.cancel_unit_by_ber(current_user, unit_id)
     except Conflict as error:
         return _unit_response(unit_id, ("error", error.title, error.message), 409)
-    return _unit_response(unit.id, ("success", *CANCELLED))
+    return committed(lambda: _unit_response(unit.id, ("success", *CANCELLED)),
+                     "success", *CANCELLED)
 
 
-@bp.route("/creneaux/unites/<int:unit_id>/statut", methods=["POST"])
+@bp.route("/creneaux/unites/<id:unit_id>/statut", methods=["POST"])
 def creneaux_status(unit_id):
     """Statut de la place: Indisponible or Disponible aux auto-écoles."""
     form = StatusForm(request.form)
+    _filters(request.form)  # refused before anything changes
     try:
         unit = booking.set_unit_status(current_user, unit_id, form.status.data)
     except Conflict as error:
         return _unit_response(unit_id, ("error", error.title, error.message), 409)
     message = (f"L'unité {booking.describe_unit(unit)} est maintenant au statut "
                f"« {STATUS_WORDS[UnitStatus(unit.status)]} ».")
-    return _unit_response(unit.id, ("success", "Statut enregistré !", message))
+    banner = ("success", "Statut enregistré !", message)
+    return committed(lambda: _unit_response(unit.id, banner), *banner)
 
 
 # --- helpers -------------------------------------------------------------------------------
 
 
 def _ids(values) -> list:
-    ids = []
-    for value in values:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise NotFound(units.UNIT_NOT_FOUND) from None
+    ids = [parse_int(value) for value in values]
+    if None in ids:
+        raise NotFound(units.UNIT_NOT_FOUND)
     return ids
 
 

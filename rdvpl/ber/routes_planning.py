@@ -16,7 +16,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from .. import dates
-from ..errors import Conflict, DomainError
+from ..errors import Conflict, DomainError, NotFound
 from ..export import planning_xlsx
 from ..extensions import db
 from ..planning import (
@@ -33,7 +33,7 @@ from ..planning import (
     session_for_dialog,
     week_grid,
 )
-from ..web import parse_int, render, render_blocks, wants_fragment, with_banner
+from ..web import committed, parse_int, render, render_blocks, wants_fragment, with_banner
 from . import bp
 from .forms_planning import PlanningFilters, parse_cells, parse_export_weeks, parse_filters
 
@@ -119,6 +119,10 @@ def planning_selection():
 def planning_plan():
     """"Planifier ces sessions": every ticked cell at once, or none."""
     f = _filters(request.form)
+    if f.category_notice:  # what was asked cannot be planned here: never plan CE instead
+        asked = (request.form.get("categorie") or "").strip()[:10]
+        raise DomainError(f"La catégorie « {asked} » ne se planifie pas dans le module poids "
+                          "lourds. Aucune session n'a été planifiée.")
     cells = parse_cells(request.form.getlist("cell"))
     if cells is None:
         raise DomainError("La sélection envoyée est invalide. Rechargez la page puis recommencez.")
@@ -134,11 +138,12 @@ def planning_plan():
     message = (f"{len(sessions)} session(s) de permis {f.category.code} planifiée(s) sur le "
                f"centre {f.centre.name}. Leurs places d'examen sont disponibles pour les "
                "auto-écoles (Dispo AE).")
-    return _grid_and_panel(f, "success", "Succès", message, 200,
-                           show={c.inspector_id for c in cells})
+    return committed(lambda: _grid_and_panel(f, "success", "Succès", message, 200,
+                                             show={c.inspector_id for c in cells}),
+                     "success", "Succès", message)
 
 
-@bp.route("/planification/sessions/<int:session_id>")
+@bp.route("/planification/sessions/<id:session_id>")
 def planning_session(session_id: int):
     """The dialog "Session déjà planifiée" (a direct visit: the session's week, dialog open)."""
     session = session_for_dialog(current_user, session_id)
@@ -153,7 +158,7 @@ def planning_session(session_id: int):
     return render(TEMPLATE, dialog_html=dialog, **_context(f, show={session.inspector_id}))
 
 
-@bp.route("/planification/sessions/<int:session_id>/suppression", methods=["POST"])
+@bp.route("/planification/sessions/<id:session_id>/suppression", methods=["POST"])
 def planning_delete(session_id: int):
     """"Oui, supprimer la session": cancels its reserved units, deletes it, frees the cell."""
     try:
@@ -164,7 +169,10 @@ def planning_delete(session_id: int):
             raise
         # Stale dialog (deleted meanwhile, or past): close it and show the cell as it is now.
         db.session.rollback()
-        cell = grid_cell(current_user, ref.inspector_id, ref.day, ref.tranche)
+        try:
+            cell = grid_cell(current_user, ref.inspector_id, ref.day, ref.tranche)
+        except NotFound:  # a tampered cell: the refusal alone
+            raise error from None
         response = make_response(render_template("partials/_cell.html", one_cell=cell,
                                                  session_url=_session_url())
                                  + EMPTY_DIALOG, error.status_code)
@@ -177,6 +185,12 @@ def planning_delete(session_id: int):
         schools = ", ".join(f"{name} ({n} place(s))" for name, n in deleted.schools)
         message += (". Les places d'examen réservées ont été annulées et les auto-écoles "
                     f"informées par e-mail : {schools}.")
+    return committed(lambda: _after_delete(deleted, message), "success", "Succès", message)
+
+
+def _after_delete(deleted, message: str):
+    """The page of the session's week (direct POST), or the freed cell, the banner and an
+    empty dialog (htmx)."""
     if not wants_fragment():
         f = _filters(MultiDict({"date": dates.ddmmyyyy(deleted.date)}))
         return render(TEMPLATE, banner=("success", "Succès", message),
@@ -193,8 +207,7 @@ def planning_export():
     """"Exporter les plannings": .xlsx of the filters on screen over a number of weeks."""
     f = _filters(request.args)
     if f.date_error:
-        raise DomainError(f"La date « {request.args.get('date', '')[:20]} » n'est pas valide : "
-                          "saisissez-la au format jj/mm/aaaa.")
+        raise DomainError(dates.date_error(request.args.get("date", ""), "."))
     weeks = parse_export_weeks(request.args)
     if weeks is None:
         raise DomainError("Le nombre de semaines à exporter doit être un nombre entier de 1 à 12.")
