@@ -182,7 +182,7 @@ def allocate(units: Iterable[FreeUnit], demands: Iterable[Demand]) -> Allocation
             shortfall = TOO_FEW_WISHED if wished < shares[i] else WISHES_SHARED
         quotas = {classes[c]: n for c, n in sorted(flow.quota[i].items()) if n}
         result.append(SchoolShare(demand.school_id, demand.units, shares[i],
-                                  _runs(placed[i]), wished, shortfall, quotas))
+                                  group_runs(placed[i]), wished, shortfall, quotas))
     return Allocation(result, len(units), sum(d.units for d in demands))
 
 
@@ -421,7 +421,7 @@ def _is_whole_session(run: list[FreeUnit], session_size) -> bool:
     return len(run) == session_size[run[0].session_id]
 
 
-def _runs(units: list[FreeUnit]) -> list[Run]:
+def group_runs(units: list[FreeUnit]) -> list[Run]:
     """A school's units as preview lines: consecutive units of one inspector at one centre on
     one day (touching sessions merge, as in "Mes examens programmés")."""
     runs: list[Run] = []

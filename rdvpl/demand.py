@@ -38,6 +38,7 @@ DEMAND_MONTHS = 2  # the next two months
 DEFAULT_CATEGORY = "CE"
 CONFIRMATION_SUBJECT = "Votre demande de places d'examen a bien été enregistrée"
 DEMAND_NOT_FOUND = "Cette demande n'existe pas ou n'est pas celle de votre auto-école."
+MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one is unknown, never a database error
 
 
 def first_of_month(day: dt.date) -> dt.date:
@@ -131,7 +132,8 @@ def school_view(school: AutoEcole, category_code: str | None, *,
 
 def scoped_demand(school_id: int, demand_id) -> SchoolDemand:
     """One of the school's demands, or NotFound (another school's is a 404)."""
-    demand = db.session.get(SchoolDemand, demand_id) if isinstance(demand_id, int) else None
+    known = isinstance(demand_id, int) and 0 < demand_id <= MAX_ID
+    demand = db.session.get(SchoolDemand, demand_id) if known else None
     if demand is None or demand.auto_ecole_id != school_id:
         raise NotFound(DEMAND_NOT_FOUND)
     return demand
