@@ -88,12 +88,10 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
     """Reserve the selected Dispo AE units for one school of the department (BER 4): all of
     them, or none.
 
-    The database decides: one conditional UPDATE ``... WHERE id IN (...) AND status='dispo'``
-    must touch every unit, or the transaction is rolled back — so two agents racing for a unit
-    can never both get it. Refused with nothing changed: an empty selection, no school, a school
-    or unit of another department or unknown (NotFound), a unit already started (DomainError),
-    an Indispo or reserved unit — also the second of a double submit (Conflict, naming it).
-    One history row per unit and one e-mail to the school, in the same transaction.
+    Refused with nothing changed: an empty selection, no school, a school or unit of another
+    department or unknown (NotFound), a unit already started (DomainError), an Indispo or
+    reserved unit — also the second of a double submit (Conflict, naming it). See
+    ``_reserve`` for how the database keeps one school per unit.
     """
     department_id = _require_ber(actor)
     ids = set(unit_ids or ())
@@ -106,7 +104,48 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
         raise DomainError("Choisissez une auto-école dans la liste des suggestions avant de "
                           "valider la place d'examen.", title="Auto-école manquante")
     school = units.scoped_school(department_id, school_id)
-    selected = units.scoped_units(department_id, ids)
+    return _reserve(actor, department_id, {school: ids}, now)[school.id]
+
+
+def reserve_for_schools(actor, plan: dict, *, now: dt.datetime | None = None
+                        ) -> dict[int, list[Unit]]:
+    """Reserve units for several schools at once ("Appliquer la répartition", BER 10): every
+    unit of ``plan`` ({school id: unit ids}) for its school, or none; one e-mail per school.
+
+    Refused with nothing changed, like ``reserve_units``: nothing to reserve, a unit listed for
+    two schools (DomainError), an unknown or foreign school or unit (NotFound), a unit
+    started, Indispo or reserved meanwhile (naming it).
+    """
+    department_id = _require_ber(actor)
+    wanted = {}
+    seen: set[int] = set()
+    for school_id, unit_ids in (plan or {}).items():
+        ids = set(unit_ids or ())
+        if not all(isinstance(i, int) for i in ids) or not isinstance(school_id, int):
+            raise NotFound(units.UNIT_NOT_FOUND)
+        if ids & seen:
+            raise DomainError("Une même unité figure pour deux auto-écoles : aucune place n'a "
+                              "été réservée.", title="Répartition impossible")
+        seen |= ids
+        if ids:
+            wanted[units.scoped_school(department_id, school_id)] = ids
+    if not wanted:
+        raise DomainError("La répartition ne contient plus aucune unité à réserver.",
+                          title="Répartition vide")
+    return _reserve(actor, department_id, wanted, now)
+
+
+def _reserve(actor, department_id: int, wanted: dict, now) -> dict[int, list[Unit]]:
+    """Reserve ``wanted`` ({school: unit ids}) in one transaction: all, or none.
+
+    The database decides: one conditional UPDATE ``... WHERE id IN (...) AND status='dispo'``
+    per school must touch every unit, or the transaction is rolled back — so two agents racing
+    for a unit can never both get it. One history row per unit and one e-mail per school, in
+    the same transaction.
+    """
+    school_of = {i: school for school, ids in wanted.items() for i in ids}
+    all_ids = set(school_of)
+    selected = units.scoped_units(department_id, all_ids)
     for unit in selected:
         if units.has_started(unit.session.date, unit.start_time, now):
             raise DomainError(f"L'unité {describe_unit(unit)} est passée : elle ne peut plus "
@@ -114,43 +153,49 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
                               title="Réservation impossible")
     for unit in selected:
         if unit.status != UnitStatus.DISPO:
-            raise _not_dispo(unit, school)
+            raise _not_dispo(unit, school_of[unit.id])
     before = {unit.id: history.snapshot_unit(unit) for unit in selected}
 
+    taken = False
     try:
         # Lock the rows in one fixed order, so that overlapping reservations wait for each
         # other instead of deadlocking (PostgreSQL; SQLite already serialises writers).
-        db.session.execute(select(Unit.id).where(Unit.id.in_(ids)).order_by(Unit.id)
+        db.session.execute(select(Unit.id).where(Unit.id.in_(all_ids)).order_by(Unit.id)
                            .with_for_update())
-        result = db.session.execute(
-            update(Unit)
-            .where(Unit.id.in_(ids), Unit.status == UnitStatus.DISPO)
-            .values(status=UnitStatus.RESERVED, auto_ecole_id=school.id,
-                    reserved_at=utcnow(), reserved_by_id=actor.id)
-            .execution_options(synchronize_session=False)
-        )
-        taken = result.rowcount != len(ids)
+        for school, ids in sorted(wanted.items(), key=lambda item: item[0].id):
+            result = db.session.execute(
+                update(Unit)
+                .where(Unit.id.in_(ids), Unit.status == UnitStatus.DISPO)
+                .values(status=UnitStatus.RESERVED, auto_ecole_id=school.id,
+                        reserved_at=utcnow(), reserved_by_id=actor.id)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != len(ids):
+                taken = True
+                break
     except DBAPIError:  # deadlock, serialisation or lock timeout: treated as a lost race
         taken = True
     if taken:
         db.session.rollback()
-        raise _lost_race(department_id, ids, school)
+        raise _lost_race(department_id, school_of)
 
-    selected = units.scoped_units(department_id, ids)  # reloaded: reserved for the school
-    for unit in selected:
+    reserved: dict[int, list[Unit]] = {}
+    for unit in units.scoped_units(department_id, all_ids):  # reloaded: reserved
         history.record(actor, "unit.reserved", "unit", unit.id, department_id=department_id,
                        before=before[unit.id], after=history.snapshot_unit(unit))
-    queue_mail("reservation", [school.email], RESERVATION_SUBJECT, "reservation",
-               school=school, units=[mail_unit(u) for u in selected])
+        reserved.setdefault(unit.auto_ecole_id, []).append(unit)
+    for school in sorted(wanted, key=lambda s: s.id):
+        queue_mail("reservation", [school.email], RESERVATION_SUBJECT, "reservation",
+                   school=school, units=[mail_unit(u) for u in reserved[school.id]])
     db.session.commit()
-    return selected
+    return reserved
 
 
-def _lost_race(department_id: int, ids, school) -> Conflict:
+def _lost_race(department_id: int, school_of: dict) -> Conflict:
     """After a rolled-back reservation: the refusal naming the unit taken meanwhile."""
-    for unit in units.scoped_units(department_id, ids):
+    for unit in units.scoped_units(department_id, school_of):
         if unit.status != UnitStatus.DISPO:
-            return _not_dispo(unit, school)
+            return _not_dispo(unit, school_of[unit.id])
     return Conflict("Le planning vient d'être modifié en même temps par un autre agent. "
                     "Aucune place n'a été réservée : validez de nouveau.",
                     title="Réservation impossible")

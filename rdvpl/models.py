@@ -337,6 +337,66 @@ class Unit(db.Model):
         return f"<Unit {self.session_id} {self.start_time} {self.status}>"
 
 
+class HalfDay(enum.StrEnum):
+    """"Demi-journées" of a school's demand."""
+
+    MORNING = "matin"
+    AFTERNOON = "apres-midi"
+    ANY = "indifferent"
+
+
+school_demand_centre = db.Table(
+    "school_demand_centre",
+    db.Column("demand_id", ForeignKey("school_demand.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("centre_id", ForeignKey("centre.id"), primary_key=True),
+)
+
+
+class SchoolDemand(db.Model):
+    """A school's demand of exam units for one month and one category (AE 3)."""
+
+    __tablename__ = "school_demand"
+    __table_args__ = (
+        UniqueConstraint("auto_ecole_id", "month", "category_id"),
+        CheckConstraint("units >= 0 AND units <= 500", name="units_range"),
+        CheckConstraint("half_day IN ('matin', 'apres-midi', 'indifferent')",
+                        name="half_day_known"),
+        Index("ix_school_demand_department_month", "department_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    auto_ecole_id: Mapped[int] = mapped_column(ForeignKey("auto_ecole.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    month: Mapped[dt.date]  # the first day of the month
+    units: Mapped[int]
+    half_day: Mapped[str] = mapped_column(String(12), default=HalfDay.ANY)
+    comment: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    auto_ecole: Mapped[AutoEcole] = relationship()
+    category: Mapped[Category] = relationship()
+    centres: Mapped[list[Centre]] = relationship(secondary=school_demand_centre,
+                                                 order_by="Centre.name")
+
+    def __repr__(self) -> str:
+        return f"<SchoolDemand {self.auto_ecole_id} {self.month:%Y-%m} {self.units}>"
+
+
+class DemandClosing(db.Model):
+    """The day a department's demands for a month close, when the BER moved it from the
+    default (the 20th of the month before)."""
+
+    __tablename__ = "demand_closing"
+    __table_args__ = (UniqueConstraint("department_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    month: Mapped[dt.date]  # the first day of the month
+    closes_on: Mapped[dt.date]  # the last day demands can be changed
+
+
 class History(db.Model):
     """Append-only record of every action: who, when, what, before/after."""
 

@@ -8,24 +8,28 @@ import functools
 from sqlalchemy import delete, select
 from werkzeug.security import generate_password_hash
 
-from . import dates
+from . import dates, demand
 from .extensions import db
 from .models import (
     AutoEcole,
     Category,
     Centre,
+    DemandClosing,
     Department,
     FavouriteInspector,
+    HalfDay,
     History,
     Inspector,
     OutboxMail,
     Role,
+    SchoolDemand,
     Session,
     Tranche,
     Unit,
     UnitStatus,
     User,
     WorkedSaturday,
+    school_demand_centre,
 )
 from .planning import build_units, tranche_hours
 
@@ -57,8 +61,10 @@ SCHOOLS_011 = [
 
 
 def _wipe() -> None:
-    for model in (History, OutboxMail, Unit, Session, WorkedSaturday, FavouriteInspector,
-                  User, AutoEcole, Inspector, Centre, Department, Category):
+    db.session.execute(school_demand_centre.delete())
+    for model in (History, OutboxMail, SchoolDemand, DemandClosing, Unit, Session,
+                  WorkedSaturday, FavouriteInspector, User, AutoEcole, Inspector, Centre,
+                  Department, Category):
         db.session.execute(delete(model))
 
 
@@ -214,7 +220,39 @@ def _load(today: dt.date) -> None:
     plan(inspectors["GONZALEZ"], later + dt.timedelta(days=14), [Tranche.S1, Tranche.S2],
          centres["LUCHAPT DU 011"])
 
+    _demands_next_month(today, next_monday, inspectors, centres, schools, ce, plan)
+
     # Hérault, so that isolation can be seen.
     leroy = plan(inspectors["LEROY"], next_monday + dt.timedelta(days=1), all_tranches,
                  montpellier, agent=ber034)
     reserve(leroy[0], [0, 1], herault_school, agent=ber034)
+
+
+def _demands_next_month(today, next_monday, inspectors, centres, schools, ce, plan) -> None:
+    """BER 10's shortage: the four 011 schools ask next month for more CE units than its
+    sessions hold. The sessions start four weeks after next Monday, so that the weeks the
+    other demo data describes (and the tests count) stay as they are; late in a month, when
+    next month ends before that, next month has no free unit and the page shows only demand."""
+    month = demand.demand_months(today)[0]
+    end = demand.add_months(month, 1)
+    day = max(month, next_monday + dt.timedelta(days=28))
+    days = []
+    while day < end and len(days) < 6:
+        if day.weekday() < 5:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    for day in days:  # 20 Dispo AE units a day
+        plan(inspectors["MONTEIL"], day, [Tranche.M1, Tranche.M2], centres["CARCASSONNE"])
+        plan(inspectors["BARBET"], day, [Tranche.M1], centres["NARBONNE"])
+        plan(inspectors["ARNAUD"], day, [Tranche.S1, Tranche.S2], centres["LUCHAPT DU 011"])
+    wishes = [  # school, units, centres, half-day
+        ("Alliance Auto-Ecole", 60, ("CARCASSONNE", "NARBONNE"), HalfDay.ANY),
+        ("Alliance du 002", 40, ("CARCASSONNE",), HalfDay.MORNING),
+        ("Alliance du 011", 30, ("NARBONNE", "LUCHAPT DU 011"), HalfDay.ANY),
+        ("Alliance du 051", 24, ("LUCHAPT DU 011",), HalfDay.AFTERNOON),
+    ]
+    for name, units, wished, half_day in wishes:
+        db.session.add(SchoolDemand(
+            auto_ecole=schools[name], department_id=schools[name].department.id,
+            category=ce, month=month, units=units, half_day=half_day,
+            centres=[centres[c] for c in wished]))

@@ -18,6 +18,7 @@ from rdvpl.models import (
     AutoEcole,
     Department,
     Inspector,
+    SchoolDemand,
     Session,
     Tranche,
     Unit,
@@ -75,6 +76,10 @@ URL_ARGS = {
         sa.select(Department.id).where(Department.code == "011")),
     "school_id": lambda: db.session.scalar(
         sa.select(AutoEcole.id).where(AutoEcole.aurige_id == "auto-ecole-aurige-1")),
+    # Alliance Auto-Ecole's demand of the demo data (AE 3).
+    "demand_id": lambda: db.session.scalar(
+        sa.select(SchoolDemand.id).join(SchoolDemand.auto_ecole)
+        .where(AutoEcole.aurige_id == "auto-ecole-aurige-1")),
     "filename": lambda: "app.css",
     # A live reset link of ber011's (public page; the empty POST changes nothing).
     "token": lambda: accounts.reset_token(db.session.scalar(

@@ -98,6 +98,16 @@ FIELDS: dict[str, dict[str, str]] = {
     "ae.cancel_dialog": {"<unit_id>": "ALLIANCE_UNIT", **AE},
     "ae.cancel": {"<unit_id>": "ALLIANCE_UNIT", **AE},
     "admin.referentiels": {},
+    "ae.demands": {"mois": "text", "categorie": "category"},
+    "ae.demand_page": {"<demand_id>": "unit"},
+    "ae.save_demand": {"mois": "text", "categorie": "category", "unites": "weeks",
+                       "centres": "centre", "demi_journee": "text", "commentaire": "text"},
+    "ber.demands": {"mois": "text", "categorie": "category"},
+    "ber.proposal": {"mois": "text", "categorie": "category"},
+    "ber.proposal_edit": {"mois": "text", "categorie": "category", "ligne": "text",
+                          "retirer": "unit"},
+    "ber.apply_proposal": {"mois": "text", "categorie": "category", "ligne": "text"},
+    "ber.closing": {"mois": "text", "categorie": "category", "date_cloture": "date"},
 }
 
 HOSTILE_WORDS = [

@@ -1,4 +1,6 @@
-"""The driving school's filters: category and period of "Mes examens programmés"."""
+"""The driving school's forms: the filters of "Mes examens programmés", "Mes demandes"."""
+
+import datetime as dt
 
 from wtforms import Form, StringField
 from wtforms.validators import Length, Optional
@@ -23,3 +25,50 @@ class ExamsFilterForm(Form):
     @property
     def past(self) -> bool:
         return self.periode.data == PAST
+
+
+def parse_month(text) -> dt.date | None:
+    """'2026-12' -> 2026-12-01; None for anything else."""
+    try:
+        return dt.datetime.strptime((text or "").strip(), "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+class DemandForm(Form):
+    """"Enregistrer ma demande" (AE 3). Values are passed on as typed: the domain function
+    refuses each bad one with its French message."""
+
+    mois = StringField(validators=[Optional(), Length(max=7)])
+    categorie = StringField(validators=[Optional(), Length(max=8)])
+    unites = StringField()
+    demi_journee = StringField()
+    commentaire = StringField()
+
+    def __init__(self, formdata):
+        super().__init__(formdata)
+        self._centres = formdata.getlist("centres")
+
+    @property
+    def month(self):
+        return parse_month(self.mois.data)
+
+    @property
+    def units(self):
+        """An int, or the text typed (refused by the domain with its message)."""
+        raw = (self.unites.data or "").strip()
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+
+    @property
+    def centre_ids(self) -> list:
+        """Ints; a tampered value is kept so that the domain refuses it."""
+        return [int(v) if v.strip().isdigit() else v for v in self._centres]
+
+    def values(self) -> dict:
+        """What was typed, to show it again beside a refusal."""
+        return {"units": (self.unites.data or "").strip()[:20],
+                "centre_ids": [i for i in self.centre_ids if isinstance(i, int)],
+                "half_day": self.demi_journee.data, "comment": self.commentaire.data or ""}
