@@ -43,4 +43,8 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE"),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Named by the footer's pages (mentions légales, accessibilité); None: "non renseigné".
+        "LEGAL_PUBLISHER": os.environ.get("LEGAL_PUBLISHER") or None,
+        "LEGAL_HOST": os.environ.get("LEGAL_HOST") or None,
+        "LEGAL_CONTACT_EMAIL": os.environ.get("LEGAL_CONTACT_EMAIL") or None,
     }

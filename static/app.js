@@ -24,7 +24,9 @@
         opener = null;
       });
       dialog.showModal();
-      const first = dialog.querySelector("[autofocus], button, [href], input, select, textarea");
+      // The control the dialog asks for (autofocus, e.g. the safe answer), else the first one.
+      const first = dialog.querySelector("[autofocus]")
+        || dialog.querySelector("button, [href], input, select, textarea");
       if (first) first.focus();
     });
   }
