@@ -49,16 +49,21 @@ def describe(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def assert_no_serious_violation(page) -> None:
-    """Fail on any serious or critical axe violation, listing them. With A11Y_REPORT=<file>,
-    every violation (any impact) is also appended to that file, one JSON line per page."""
+def audit(page) -> list[dict]:
+    """The serious and critical violations of the page. With A11Y_REPORT=<file>, every
+    violation (any impact) is also appended to that file, one JSON line per page."""
     violations = axe_violations(page)
     if os.environ.get("A11Y_REPORT"):
         with open(os.environ["A11Y_REPORT"], "a", encoding="utf-8") as report:
             name = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
             report.write(json.dumps({"test": name, "url": page.url,
                                      "violations": violations}) + "\n")
-    found = blocking(violations)
+    return blocking(violations)
+
+
+def assert_no_serious_violation(page) -> None:
+    """Fail on any serious or critical axe violation, listing them."""
+    found = audit(page)
     assert not found, "axe-core found serious/critical violations:\n" + describe(found)
 
 

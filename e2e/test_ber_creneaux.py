@@ -59,10 +59,10 @@ def choose_school(page, typed, option, *, keyboard=False):
     choice = page.get_by_role("option", name=option)
     expect(choice).to_be_visible()
     settled(page)  # no newer list of suggestions on its way
-    if keyboard:  # the suggestions are reachable without touching the screen
+    if keyboard:  # the suggestions are reachable without touching the screen (a combobox)
         field.press("ArrowDown")
-        expect(choice).to_be_focused()
-        choice.press("Enter")
+        expect(field).to_have_attribute("aria-activedescendant", choice.get_attribute("id"))
+        field.press("Enter")
     else:
         choice.click()
     expect(page.get_by_text("Auto-école choisie")).to_contain_text(option.split(" — ")[0])

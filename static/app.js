@@ -65,3 +65,74 @@
     if (banner) banner.scrollIntoView({block: "nearest"});
   });
 })();
+
+// School search of "Gérer les créneaux": the WAI-ARIA combobox pattern with a listbox popup
+// (list autocomplete). The focus stays in the field; ArrowDown/ArrowUp move the active option
+// (aria-activedescendant + aria-selected), Enter chooses it (the option's own hx-get), Escape
+// closes the list (the field keeps its text). aria-expanded follows the list on screen.
+(function () {
+  "use strict";
+  const FIELD = "school-q";
+  const LIST = "suggestions-list";
+
+  function parts() {
+    const field = document.getElementById(FIELD);
+    const list = document.getElementById(LIST);
+    const options = list ? Array.from(list.querySelectorAll('[role="option"]')) : [];
+    return {field: field, list: list, options: options};
+  }
+
+  function activate(option) {
+    const p = parts();
+    p.options.forEach(function (o) { o.setAttribute("aria-selected", o === option ? "true" : "false"); });
+    if (!p.field) return;
+    if (option) {
+      p.field.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({block: "nearest"});
+    } else {
+      p.field.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function show(open) {
+    const p = parts();
+    if (!p.field) return;
+    if (p.list) p.list.hidden = !open;
+    p.field.setAttribute("aria-expanded", open && p.options.length ? "true" : "false");
+    if (!open) activate(null);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (!event.target || event.target.id !== FIELD) return;
+    const p = parts();
+    const open = p.options.length > 0 && !p.list.hidden;
+    const current = p.options.findIndex(function (o) {
+      return o.id === p.field.getAttribute("aria-activedescendant");
+    });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!p.options.length) return;
+      event.preventDefault();
+      const down = event.key === "ArrowDown";
+      if (!open) show(true);
+      const last = p.options.length - 1;
+      const next = !open || current < 0 ? (down ? 0 : last)
+        : (current + (down ? 1 : -1) + p.options.length) % p.options.length;
+      activate(p.options[next]);
+    } else if (event.key === "Enter" && open && current >= 0) {
+      event.preventDefault();  // no "search": the chosen school replaces the list
+      p.options[current].click();
+    } else if (event.key === "Escape" && open) {
+      event.preventDefault();  // close the list, keep the text (a search field would clear it)
+      show(false);
+    }
+  });
+
+  // A new list arrived (typing) or the block was replaced (a school chosen).
+  document.addEventListener("htmx:afterSettle", function () {
+    const p = parts();
+    if (!p.field) return;
+    p.field.setAttribute("aria-expanded", p.options.length && !p.list.hidden ? "true" : "false");
+    const active = p.field.getAttribute("aria-activedescendant");
+    if (active && !p.options.some(function (o) { return o.id === active; })) activate(null);
+  });
+})();
