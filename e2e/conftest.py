@@ -120,12 +120,13 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, demo_db, request):
-    """Open a fresh tablet-sized browser context (a separate user); returns its page."""
+    """Open a fresh tablet-sized browser context (a separate user); returns its page.
+    ``options`` go to Playwright's new_context (the accessibility audit passes bypass_csp)."""
     contexts = []
 
-    def make():
+    def make(**options):
         context = browser.new_context(viewport=TABLET, has_touch=True, locale="fr-FR",
-                                      timezone_id="Europe/Paris", base_url=demo_db)
+                                      timezone_id="Europe/Paris", base_url=demo_db, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

@@ -190,3 +190,49 @@ def test_unit_within_six_days_cannot_be_cancelled_by_the_school(page, live_db):
     expect(row.first).to_be_focused()
     assert db.session.get(Unit, unit_id).status == UnitStatus.RESERVED
     _release()
+
+
+def _tab_to(page, target, limit: int = 40) -> int:
+    """Press Tab until ``target`` has the focus (as a keyboard user would); the presses."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if target.evaluate("e => e === document.activeElement"):
+            return presses
+    raise AssertionError(f"{target} not reached in {limit} Tab presses")
+
+
+def test_school_cancels_a_unit_with_the_keyboard_alone(page):
+    """AE 2 without pointer or touch: Tab to the row, Enter, Tab to "Annuler", Enter, confirm;
+    the focus is where the next action is after each step."""
+    login(page, "alliance@example.test")
+    row = page.get_by_role("button", name=re.compile(r"LUCHAPT DU 011, 2 unités$"))
+    _tab_to(page, row)
+    page.keyboard.press("Enter")
+
+    units = page.get_by_role("dialog", name="Unité(s)")
+    expect(units).to_be_visible()
+    expect(units.get_by_role("button", name="Fermer")).to_be_focused()
+    page.keyboard.press("Tab")
+    first = units.get_by_role("button", name=re.compile("^Annuler l'unité 1, "))
+    expect(first).to_be_focused()
+    page.keyboard.press("Enter")
+
+    summary = page.get_by_role("dialog", name="Unité programmée")
+    expect(summary).to_be_visible()
+    # The safe answer first: Enter alone does not cancel.
+    expect(summary.get_by_role("button", name="Conserver l'unité")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(summary.get_by_role("button", name="Confirmer l'annulation")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_test_id("banner")).to_contain_text("Annulation enregistrée !")
+    expect(page.locator("dialog")).to_have_count(0)
+    # The row that is left (one unit) has the focus: the user keeps their place.
+    left = page.get_by_role("button", name=re.compile(r"LUCHAPT DU 011, 1 unité$"))
+    expect(left).to_be_focused()
+    # And the keyboard goes on from there: Enter opens that row.
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog", name="Unité(s)")).to_contain_text("1 unité")
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog")).to_have_count(0)
+    expect(left).to_be_focused()

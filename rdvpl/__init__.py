@@ -133,12 +133,14 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .ber import bp as ber_bp
     from .health import bp as health_bp
+    from .pages import bp as pages_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(ber_bp, url_prefix="/ber")
     app.register_blueprint(ae_bp, url_prefix="/ae")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(health_bp)
+    app.register_blueprint(pages_bp)
 
 
 def _register_errors(app: Flask) -> None:

@@ -67,6 +67,10 @@ def from_environment() -> dict:
         "RATELIMIT_KEY_PREFIX": "rdvpl",
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
+        # Named by the footer's pages (mentions légales, accessibilité); None: "non renseigné".
+        "LEGAL_PUBLISHER": os.environ.get("LEGAL_PUBLISHER") or None,
+        "LEGAL_HOST": os.environ.get("LEGAL_HOST") or None,
+        "LEGAL_CONTACT_EMAIL": os.environ.get("LEGAL_CONTACT_EMAIL") or None,
     }
 
 

@@ -25,7 +25,9 @@
         opener = null;
       });
       dialog.showModal();
-      const first = dialog.querySelector("[autofocus], button, [href], input, select, textarea");
+      // The control the dialog asks for (autofocus, e.g. the safe answer), else the first one.
+      const first = dialog.querySelector("[autofocus]")
+        || dialog.querySelector("button, [href], input, select, textarea");
       if (first) first.focus();
     });
   }
@@ -57,31 +59,81 @@
     }
   });
 
-  // School suggestions (Gérer les créneaux) as a listbox: ArrowDown from the search field
-  // enters the list, ArrowUp/ArrowDown move in it, moving out of the top returns to the field.
-  // Here rather than in hx-on attributes: the Content-Security-Policy forbids inline code.
-  document.addEventListener("keydown", function (event) {
-    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
-    const field = document.getElementById("school-q");
-    if (event.target === field) {
-      if (event.key !== "ArrowDown") return;
-      const first = document.querySelector("#suggestions [role=option]");
-      if (first) { first.focus(); event.preventDefault(); }
-      return;
-    }
-    const list = event.target.closest ? event.target.closest("#suggestions-list") : null;
-    if (!list) return;
-    const options = Array.from(list.querySelectorAll("[role=option]"));
-    const i = options.indexOf(document.activeElement) + (event.key === "ArrowDown" ? 1 : -1);
-    const next = options[i] || field;
-    if (next) next.focus();
-    event.preventDefault();
-  });
-
   document.addEventListener("htmx:afterSettle", function () {
     if (!bannerArrived) return;
     bannerArrived = false;
     const banner = document.getElementById("banner");
     if (banner) banner.scrollIntoView({block: "nearest"});
+  });
+})();
+
+// School search of "Gérer les créneaux": the WAI-ARIA combobox pattern with a listbox popup
+// (list autocomplete). The focus stays in the field; ArrowDown/ArrowUp move the active option
+// (aria-activedescendant + aria-selected), Enter chooses it (the option's own hx-get), Escape
+// closes the list (the field keeps its text). aria-expanded follows the list on screen.
+(function () {
+  "use strict";
+  const FIELD = "school-q";
+  const LIST = "suggestions-list";
+
+  function parts() {
+    const field = document.getElementById(FIELD);
+    const list = document.getElementById(LIST);
+    const options = list ? Array.from(list.querySelectorAll('[role="option"]')) : [];
+    return {field: field, list: list, options: options};
+  }
+
+  function activate(option) {
+    const p = parts();
+    p.options.forEach(function (o) { o.setAttribute("aria-selected", o === option ? "true" : "false"); });
+    if (!p.field) return;
+    if (option) {
+      p.field.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({block: "nearest"});
+    } else {
+      p.field.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function show(open) {
+    const p = parts();
+    if (!p.field) return;
+    if (p.list) p.list.hidden = !open;
+    p.field.setAttribute("aria-expanded", open && p.options.length ? "true" : "false");
+    if (!open) activate(null);
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (!event.target || event.target.id !== FIELD) return;
+    const p = parts();
+    const open = p.options.length > 0 && !p.list.hidden;
+    const current = p.options.findIndex(function (o) {
+      return o.id === p.field.getAttribute("aria-activedescendant");
+    });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!p.options.length) return;
+      event.preventDefault();
+      const down = event.key === "ArrowDown";
+      if (!open) show(true);
+      const last = p.options.length - 1;
+      const next = !open || current < 0 ? (down ? 0 : last)
+        : (current + (down ? 1 : -1) + p.options.length) % p.options.length;
+      activate(p.options[next]);
+    } else if (event.key === "Enter" && open && current >= 0) {
+      event.preventDefault();  // no "search": the chosen school replaces the list
+      p.options[current].click();
+    } else if (event.key === "Escape" && open) {
+      event.preventDefault();  // close the list, keep the text (a search field would clear it)
+      show(false);
+    }
+  });
+
+  // A new list arrived (typing) or the block was replaced (a school chosen).
+  document.addEventListener("htmx:afterSettle", function () {
+    const p = parts();
+    if (!p.field) return;
+    p.field.setAttribute("aria-expanded", p.options.length && !p.list.hidden ? "true" : "false");
+    const active = p.field.getAttribute("aria-activedescendant");
+    if (active && !p.options.some(function (o) { return o.id === active; })) activate(null);
   });
 })();

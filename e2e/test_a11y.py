@@ -1,0 +1,351 @@
+"""Accessibility kept by CI: axe-core (WCAG 2.1 A/AA + best practices) on every screen and
+dialog state, in Chromium at tablet size, failing on any serious or critical violation; and
+every visible control at least 44 px high."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from e2e.a11y import assert_no_serious_violation, audit, describe, small_tap_targets
+from e2e.helpers import login, settled
+from e2e.test_ber_creneaux import THURSDAY, choose_school, open_week, unit_name
+from rdvpl import dates
+
+EMPTY_WEEK = dates.monday_of(dates.today()) + dt.timedelta(weeks=3)  # no session in the demo
+NEXT_THURSDAY = dates.monday_of(dates.today()) + dt.timedelta(weeks=1, days=3)
+
+
+# ---- Screens and states outside the BER grids ---------------------------------------------
+
+def login_page(page):
+    page.goto("/connexion")
+
+
+def login_error(page):
+    page.goto("/connexion")
+    page.get_by_label("Adresse électronique").fill("alliance@example.test")
+    page.get_by_label("Mot de passe").fill("not-the-password")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("Connexion impossible")
+
+
+def forgot_password(page):
+    page.goto("/connexion")
+    page.get_by_role("link", name="Mot de passe oublié ?").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mot de passe oublié")
+
+
+def forgot_password_sent(page):
+    forgot_password(page)
+    page.get_by_label("Adresse électronique").fill("alliance@example.test")
+    page.get_by_role("button", name="Recevoir le lien").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("Demande enregistrée")
+
+
+def change_password_refused(page):
+    login(page, "alliance@example.test")
+    page.goto("/mot-de-passe")
+    page.get_by_role("button", name="Changer mon mot de passe").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Changer mon mot de passe")
+
+
+def not_found(page):
+    page.goto("/nexiste-pas")
+    expect(page.get_by_role("heading", name="Page introuvable")).to_be_visible()
+
+
+def not_found_signed_in(page):
+    login(page, "alliance@example.test")
+    page.goto("/ae/examens/unites/999999")
+    expect(page.get_by_role("heading", name="Introuvable")).to_be_visible()
+
+
+def forbidden(page):
+    login(page, "alliance@example.test")
+    page.goto("/ber/planification")
+    expect(page.get_by_role("heading", name="Accès refusé")).to_be_visible()
+
+
+def ae_exams(page):
+    login(page, "alliance@example.test")
+    expect(page.get_by_test_id("exam-row").first).to_be_visible()
+
+
+def ae_past_exams(page):
+    ae_exams(page)
+    page.get_by_role("link", name="Voir les examens passés").click()
+    expect(page.get_by_role("heading", name="Examens passés")).to_be_visible()
+    settled(page)
+
+
+def _far_row(page):
+    """ARNAUD's row in the demo, 9 days ahead or more: the school may cancel it."""
+    return page.get_by_role("button", name=re.compile(r"LUCHAPT DU 011, 2 unités$"))
+
+
+def ae_units_dialog(page):
+    ae_exams(page)
+    _far_row(page).click()
+    expect(page.get_by_role("dialog", name="Unité(s)")).to_be_visible()
+
+
+def ae_cancel_dialog(page):
+    ae_units_dialog(page)
+    page.get_by_role("button", name=re.compile("^Annuler l'unité 1")).click()
+    expect(page.get_by_role("dialog", name="Unité programmée")).to_be_visible()
+
+
+def ae_late_cancel_dialog(page):
+    ae_exams(page)
+    # The soonest row is 2 to 4 days ahead in the demo: too late for the school.
+    page.get_by_test_id("exam-row").first.get_by_role("button").click()
+    expect(page.get_by_role("dialog", name="Unité(s)").get_by_test_id("late-cancel")
+           ).to_be_visible()
+
+
+def ae_after_cancel(page):
+    ae_cancel_dialog(page)
+    page.get_by_role("button", name="Confirmer l'annulation").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("Annulation enregistrée !")
+    settled(page)
+
+
+def admin(page):
+    login(page, "admin@example.test")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gérer les référentiels")
+
+
+def _footer_page(link):
+    def visit(page):
+        page.goto("/connexion")
+        page.get_by_role("contentinfo").get_by_role("link", name=link).click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+    return visit
+
+
+SCREENS = {f.__name__: f for f in (
+    login_page, login_error, forgot_password, forgot_password_sent, change_password_refused,
+    not_found, not_found_signed_in, forbidden, ae_exams, ae_past_exams,
+    ae_units_dialog, ae_cancel_dialog, ae_late_cancel_dialog, ae_after_cancel, admin,
+)} | {
+    "accessibility_statement": _footer_page(re.compile("^Accessibilité : ")),
+    "legal_notice": _footer_page("Mentions légales"),
+    "personal_data": _footer_page("Données personnelles"),
+    "cookies": _footer_page("Gestion des cookies"),
+}
+
+
+@pytest.fixture
+def audit_page(new_page):
+    """A page whose context ignores the app's Content-Security-Policy, so that axe-core can be
+    injected (an audit only: the app's own pages never need it)."""
+    return new_page(bypass_csp=True)
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_axe_finds_no_serious_violation(audit_page, screen):
+    SCREENS[screen](audit_page)
+    assert_no_serious_violation(audit_page)
+
+
+# ---- The BER grids (issue 10 items 1, 3-5: their markup is being rewritten) ----------------
+
+def planning(page):
+    login(page, "ber011@example.test")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Planifier les activités des IPCSR")
+
+
+def planning_with_sessions(page):
+    login(page, "ber011@example.test")
+    page.goto(f"/ber/planification?date={dates.ddmmyyyy(NEXT_THURSDAY)}")
+    expect(page.get_by_role("button", name=re.compile("CE CARCASSONNE$")).first).to_be_visible()
+
+
+def planning_selection(page):
+    login(page, "ber011@example.test")
+    page.goto(f"/ber/planification?date={dates.ddmmyyyy(EMPTY_WEEK)}")
+    page.locator("#grid input[type=checkbox]:enabled").first.check()
+    expect(page.locator("#panel")).to_contain_text("1 session(s) sélectionnée(s)")
+    settled(page)
+
+
+def planning_dialog(page):
+    login(page, "ber011@example.test")
+    page.goto(f"/ber/planification?date={dates.ddmmyyyy(NEXT_THURSDAY)}")
+    page.get_by_role("button", name=re.compile("CE CARCASSONNE$")).first.click()
+    expect(page.get_by_role("dialog", name="Session déjà planifiée")).to_be_visible()
+
+
+def planning_after_banner(page):
+    planning_selection(page)
+    page.get_by_role("button", name="Planifier ces sessions").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("Succès")
+    settled(page)
+
+
+def creneaux(page):
+    login(page, "ber011@example.test")
+    open_week(page)
+
+
+def creneaux_selection(page):
+    creneaux(page)
+    page.locator("#grid input[type=checkbox]:enabled").first.check()
+    expect(page.locator("#panel")).to_contain_text("1 unité sélectionnée")
+    settled(page)
+
+
+def creneaux_suggestions(page):
+    creneaux_selection(page)
+    page.get_by_label("Raison sociale de l'auto-école ou ID Aurige").press_sequentially("aut")
+    expect(page.get_by_role("listbox").get_by_role("option").first).to_be_visible()
+    settled(page)
+
+
+def creneaux_unit_dialog(page):
+    creneaux(page)
+    page.get_by_role("button", name=unit_name(THURSDAY, "10:00", "10:30", "Alliance Auto-Ecole"),
+                     exact=True).click()
+    expect(page.get_by_role("dialog", name="Détail de l'examen")).to_be_visible()
+
+
+def creneaux_cancel_confirmation(page):
+    creneaux_unit_dialog(page)
+    page.get_by_role("dialog").get_by_role("button", name="Annuler l'examen").click()
+    expect(page.get_by_role("dialog")).to_contain_text("Confirmez-vous ?")
+    settled(page)
+
+
+def creneaux_status_dialog(page):
+    creneaux(page)
+    page.get_by_role("button", name=re.compile("^Statut de la place : ")).first.click()
+    expect(page.get_by_role("dialog", name="Statut de la place")).to_be_visible()
+
+
+def creneaux_after_banner(page):
+    creneaux_selection(page)
+    choose_school(page, "aut", "Alliance Auto-Ecole — Aurige ID : auto-ecole-aurige-1")
+    page.get_by_role("button", name="Valider la place d'examen").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("Réservation enregistrée !")
+    settled(page)
+
+
+GRID_SCREENS = {f.__name__: f for f in (
+    planning, planning_with_sessions, planning_selection, planning_dialog, planning_after_banner,
+    creneaux, creneaux_selection, creneaux_suggestions, creneaux_unit_dialog,
+    creneaux_cancel_confirmation, creneaux_status_dialog, creneaux_after_banner,
+)}
+# Known, and being fixed with the grids' new markup (issue 10 item 1): the two text spans of a
+# planned cell or a unit touch ("08:00 - 10:00CE CARCASSONNE"), so its accessible name does not
+# contain its visible text. Any other serious violation fails; remove this once the grids pass.
+KNOWN_ON_GRIDS = {"label-content-name-mismatch"}
+
+
+@pytest.mark.parametrize("screen", list(GRID_SCREENS))
+def test_axe_on_the_grids(audit_page, screen):
+    GRID_SCREENS[screen](audit_page)
+    found = audit(audit_page)
+    unknown = [v for v in found if v["id"] not in KNOWN_ON_GRIDS]
+    assert not unknown, "axe-core found serious/critical violations:\n" + describe(unknown)
+    if found:
+        pytest.xfail("known, fixed with the grids' markup (issue 10 item 1):\n" + describe(found))
+
+
+# Every screen outside the grids, and every dialog (the grids themselves have their own check
+# in test_ber_*.py).
+TAP_SCOPES = {**{name: "main, #dialog" for name in SCREENS},
+              **{name: "#dialog" for name in GRID_SCREENS
+                 if "dialog" in name or "confirmation" in name}}
+
+
+@pytest.mark.parametrize("screen", list(TAP_SCOPES))
+def test_every_control_is_big_enough_to_tap(page, screen):
+    {**SCREENS, **GRID_SCREENS}[screen](page)
+    assert small_tap_targets(page, TAP_SCOPES[screen]) == []
+
+
+# ---- Headings, skip link, dialog focus, footer ------------------------------------------------
+
+def _heading_levels(page) -> list[int]:
+    return page.evaluate("""() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+        .filter(h => h.getClientRects().length).map(h => Number(h.tagName[1]))""")
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_one_h1_and_no_heading_level_skipped(audit_page, screen):
+    SCREENS[screen](audit_page)
+    levels = _heading_levels(audit_page)
+    assert levels.count(1) == 1, levels
+    skipped = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
+    assert skipped == [], levels
+
+
+def test_the_skip_link_is_seen_when_focused_and_leads_to_the_content(page):
+    page.goto("/connexion")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Contenu")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    expect(skip).to_have_css("opacity", "1")
+    assert skip.bounding_box()["height"] >= 24
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Adresse électronique")).to_be_focused()
+
+
+def test_a_dialog_focuses_its_autofocus_control_first(page):
+    planning_dialog(page)
+    dialog = page.get_by_role("dialog", name="Session déjà planifiée")
+    # Not the close button, first in page order: the safe choice the dialog names.
+    expect(dialog.get_by_role("button", name="Non, conserver la session")).to_be_focused()
+
+
+# ---- The school search of "Gérer les créneaux": a WAI-ARIA combobox (issue 10 item 9) --------
+
+def test_the_school_search_is_a_combobox(page):
+    creneaux_selection(page)
+    field = page.get_by_role("combobox", name="Raison sociale de l'auto-école ou ID Aurige")
+    expect(field).to_have_attribute("aria-autocomplete", "list")
+    expect(field).to_have_attribute("aria-expanded", "false")
+    field.press_sequentially("aut")
+    listbox = page.get_by_role("listbox", name="Auto-écoles correspondantes")
+    options = listbox.get_by_role("option")
+    expect(options).to_have_count(4)
+    settled(page)
+    expect(field).to_have_attribute("aria-expanded", "true")
+    expect(field).to_have_attribute("aria-controls", listbox.get_attribute("id"))
+    ids = [o.get_attribute("id") for o in options.all()]
+
+    # The arrows move the active option; the focus stays in the field (aria-activedescendant).
+    field.press("ArrowDown")
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("aria-activedescendant", ids[0])
+    expect(options.nth(0)).to_have_attribute("aria-selected", "true")
+    expect(options.nth(0)).to_have_css("outline-style", "solid")  # seen, not only announced
+    field.press("ArrowDown")
+    expect(field).to_have_attribute("aria-activedescendant", ids[1])
+    expect(options.nth(0)).to_have_attribute("aria-selected", "false")
+    field.press("ArrowUp")
+    expect(field).to_have_attribute("aria-activedescendant", ids[0])
+
+    # Escape closes the list; the focus is (still) in the field.
+    field.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(field).to_have_attribute("aria-expanded", "false")
+    expect(field).not_to_have_attribute("aria-activedescendant", re.compile("."))
+    expect(field).to_be_focused()
+    expect(field).to_have_value("aut")
+    # ArrowDown opens it again, on the first option; Enter chooses the active one.
+    field.press("ArrowDown")
+    expect(listbox).to_be_visible()
+    expect(field).to_have_attribute("aria-expanded", "true")
+    field.press("ArrowDown")
+    chosen = options.nth(1).locator(".creneaux-suggestion__name").inner_text()
+    field.press("Enter")
+    expect(page.get_by_text("Auto-école choisie")).to_contain_text(chosen)
+    expect(page.get_by_role("button", name="Valider la place d'examen")).to_be_focused()
