@@ -85,3 +85,13 @@
     if (banner) banner.scrollIntoView({block: "nearest"});
   });
 })();
+
+// Feuille du jour: "Imprimer la feuille du jour" ([data-print]) opens the browser's print
+// dialog (the print rules of app.css keep only the sheet).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest ? event.target.closest("[data-print]") : null;
+    if (button) window.print();
+  });
+})();
