@@ -59,3 +59,18 @@ class ExamFilters(PeriodForm):
 class SheetForm(Form):
     inspecteur = SelectField("Inspecteur", coerce=int_or_none, validate_choice=False)
     date = StringField("Date (jj/mm/aaaa)")
+
+
+class ActivityFilters(PeriodForm):
+    """"Suivre l'activité": a period and a category (default CE; "" for all of them)."""
+
+    categorie = SelectField("Catégorie de permis", default="CE", validate_choice=False)
+
+    def with_categories(self, codes: list[str]) -> ActivityFilters:
+        self.categorie.choices = [("", "Toutes les catégories"), *((c, c) for c in codes)]
+        if self.categorie.data not in {"", *codes}:
+            self.categorie.data = "CE" if "CE" in codes else ""
+        return self
+
+    def category(self) -> str | None:
+        return self.categorie.data or None

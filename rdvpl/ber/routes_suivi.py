@@ -1,15 +1,72 @@
-"""BER follow-up (SPEC Part 2 "Follow-up"): "Consulter les examens" (BER 12) and its
-"Feuille du jour", printed on A4 by the exam centre."""
+"""BER follow-up (SPEC Part 2 "Follow-up"): "Suivre l'activité" (BER 11) with its .xlsx
+export, "Consulter les examens" (BER 12) and its "Feuille du jour", printed on A4."""
 
 from __future__ import annotations
 
-from flask import request
-from flask_login import current_user
+import io
+import json
 
+from flask import request, send_file
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import activity as figures
 from .. import dates, exam_list
+from ..extensions import db
+from ..models import Category
 from ..web import parse_int, render
 from . import bp
-from .forms_suivi import ExamFilters, SheetForm
+from .forms_suivi import ActivityFilters, ExamFilters, SheetForm
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _activity(args):
+    codes = list(db.session.scalars(select(Category.code).where(Category.heavy.is_(True))
+                                    .order_by(Category.position)))
+    form = ActivityFilters(args).with_categories(codes)
+    first, last, notice = form.period()
+    return form, notice, figures.activity(current_user.department_id, first, last,
+                                          form.category())
+
+
+def _chart(rows, series: list[tuple[str, str]]) -> dict:
+    """A <bar-chart>'s attributes: x the row labels, one y list per series (JSON)."""
+    return {"x": json.dumps([[label for label, _ in rows]], ensure_ascii=False),
+            "y": json.dumps([[getattr(f, key) for _, f in rows] for key, _ in series]),
+            "name": json.dumps([name for _, name in series], ensure_ascii=False)}
+
+
+UNIT_SERIES = [("reserved", "Réservées"), ("dispo", "Restées Dispo AE"),
+               ("cancelled_ber", "Annulées par le BER"),
+               ("cancelled_ae", "Annulées par une auto-école")]
+SCHOOL_SERIES = [("reserved", "Réservées"), ("cancelled_ber", "Annulées par le BER"),
+                 ("cancelled_ae", "Annulées par l'auto-école")]
+
+
+@bp.route("/activite")
+def activity():
+    """Suivre l'activité: the figures per week, centre, inspector and school, each chart
+    beside its data table."""
+    form, notice, a = _activity(request.args)
+    charts = {"weeks": _chart(a.weeks, UNIT_SERIES), "centres": _chart(a.centres, UNIT_SERIES),
+              "inspectors": _chart(a.inspectors, UNIT_SERIES),
+              "schools": _chart(a.schools, SCHOOL_SERIES)}
+    return render("ber/activite.html", form=form, notice=notice, a=a, charts=charts,
+                  columns=figures.COLUMNS, school_columns=figures.SCHOOL_COLUMNS,
+                  values=figures.values, school_values=figures.school_values,
+                  query={k: v for k, v in request.args.items() if v})
+
+
+@bp.route("/activite/export")
+def activity_export():
+    """"Exporter": the four tables of the page as an .xlsx workbook."""
+    _, _, a = _activity(request.args)
+    code = current_user.department.code
+    name = (f"activite-{code}-{a.category or 'toutes'}-{a.first:%Y-%m-%d}-au-"
+            f"{a.last:%Y-%m-%d}.xlsx")
+    return send_file(io.BytesIO(figures.activity_xlsx(a, code)), mimetype=XLSX,
+                     as_attachment=True, download_name=name)
 
 
 @bp.route("/examens")
