@@ -43,10 +43,11 @@ class SchoolForm(FlaskForm):
 
 
 class AccountForm(FlaskForm):
-    email = EmailField("Adresse électronique",
+    # Own ids: the school's page also shows the school's form, whose e-mail field is "email".
+    email = EmailField("Adresse électronique", id="account-email",
                        description="La personne reçoit un lien pour choisir son mot de passe.")
-    first_name = StringField("Prénom")
-    last_name = StringField("Nom")
+    first_name = StringField("Prénom", id="account-first-name")
+    last_name = StringField("Nom", id="account-last-name")
 
 
 class ActiveForm(FlaskForm):
