@@ -134,16 +134,18 @@ def activity(department_id: int, first: dt.date, last: dt.date,
                   day_text >= first.isoformat(), day_text <= last.isoformat()]
     if category:
         conditions.append(deleted.before["category"].as_string() == category)
+    # Each expression is built once and reused in GROUP BY: PostgreSQL matches a grouped
+    # expression by its bound parameters too, so a second copy would not count as the same.
+    centre_text = deleted.before["centre"].as_string()
+    inspector_before = deleted.before["inspector_id"].as_integer()
     for day, centre_name, inspector, school, count in db.session.execute(
-            select(day_text, deleted.before["centre"].as_string(),
-                   deleted.before["inspector_id"].as_integer(), school_before, func.count())
+            select(day_text, centre_text, inspector_before, school_before, func.count())
             .select_from(History)
             .join(deleted, and_(
                 deleted.object_type == "session", deleted.action == "session.deleted",
                 deleted.object_id == History.before["session_id"].as_integer()))
             .where(*conditions)
-            .group_by(day_text, deleted.before["centre"].as_string(),
-                      deleted.before["inspector_id"].as_integer(), school_before)):
+            .group_by(day_text, centre_text, inspector_before, school_before)):
         rows.append((dt.date.fromisoformat(day), centre_by_name.get(centre_name), inspector,
                      school, "unit.cancelled", count))
 
