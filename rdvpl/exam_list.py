@@ -18,6 +18,7 @@ from .errors import NotFound
 from .extensions import db
 from .models import AutoEcole, Category, Centre, Inspector, Session, Unit, UnitStatus
 from .planning import hours_label
+from .referentiels import as_id
 
 PAGE_SIZE = 100
 DEFAULT_WEEKS = 6
@@ -137,7 +138,7 @@ class DaySheet:
 
 def day_sheet(department_id: int, inspector_id, day: dt.date) -> DaySheet:
     """One inspector's day: its sessions in order, each with every unit (two statements)."""
-    inspector = db.session.get(Inspector, inspector_id) if isinstance(inspector_id, int) else None
+    inspector = db.session.get(Inspector, inspector_id) if as_id(inspector_id) else None
     if inspector is None or inspector.department_id != department_id:
         raise NotFound("Inspecteur introuvable.")
     rows = db.session.execute(

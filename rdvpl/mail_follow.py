@@ -12,6 +12,7 @@ from sqlalchemy import func, literal, select, union
 from .errors import NotFound
 from .extensions import db
 from .models import AutoEcole, Department, OutboxMail, Role, User
+from .referentiels import as_id
 
 PAGE_SIZE = 50
 STATES = {"sent": "envoyé", "pending": "en attente", "failed": "en échec"}
@@ -71,7 +72,7 @@ def scoped_mail(actor: User, mail_id) -> OutboxMail:
     clause = _visible(actor)
     if clause is not None:
         query = query.where(clause)
-    mail = db.session.scalar(query) if isinstance(mail_id, int) else None
+    mail = db.session.scalar(query) if as_id(mail_id) else None
     if mail is None:
         raise NotFound("E-mail introuvable.")
     return mail

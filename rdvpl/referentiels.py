@@ -39,6 +39,12 @@ from .models import (
 )
 
 LinkFor = Callable[[str], str]
+MAX_ID = 2**31 - 1  # the database's INTEGER: PostgreSQL refuses a larger parameter
+
+
+def as_id(value) -> int | None:
+    """A primary key the database can hold, else None (a tampered or huge number)."""
+    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
 
 
 class Refused(DomainError):
@@ -58,7 +64,7 @@ def _require_admin(actor: User) -> None:
 def department_for(actor: User, department_id) -> Department:
     """A department the actor manages: any for the admin, its own for a BER agent."""
     department = (db.session.get(Department, department_id)
-                  if isinstance(department_id, int) else None)
+                  if as_id(department_id) else None)
     if department is None or actor is None or not (
             actor.role == Role.ADMIN
             or (actor.role == Role.BER and actor.department_id == department.id)):
@@ -68,7 +74,7 @@ def department_for(actor: User, department_id) -> Department:
 
 def scoped(actor: User, model, object_id, message: str = "Élément introuvable."):
     """An object of ``model`` (with a department_id) the actor manages, else NotFound."""
-    obj = db.session.get(model, object_id) if isinstance(object_id, int) else None
+    obj = db.session.get(model, object_id) if as_id(object_id) else None
     if obj is None or actor is None or not (
             actor.role == Role.ADMIN
             or (actor.role == Role.BER and actor.department_id == obj.department_id)):
@@ -79,7 +85,7 @@ def scoped(actor: User, model, object_id, message: str = "Élément introuvable.
 def scoped_account(actor: User, user_id) -> User:
     """An account the actor manages: the admin every one but its own role's; a BER agent the
     AE accounts of its department's schools (never BER agents nor admins)."""
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    user = db.session.get(User, user_id) if as_id(user_id) else None
     allowed = user is not None and actor is not None and (
         (actor.role == Role.ADMIN and user.role != Role.ADMIN)
         or (actor.role == Role.BER and user.role == Role.AE
@@ -90,7 +96,10 @@ def scoped_account(actor: User, user_id) -> User:
 
 
 def _clean(value: str | None) -> str:
-    return " ".join((value or "").split())
+    """Blanks folded, control characters (NUL, which PostgreSQL refuses, and the like)
+    dropped."""
+    value = " ".join(str(value or "").split())
+    return "".join(c for c in value if c.isprintable())
 
 
 def _required(value: str | None, label: str, max_length: int) -> str:
@@ -227,7 +236,7 @@ INSPECTOR_FIELDS = ("last_name", "first_name", "matricule", "home_centre_id")
 def _home_centre(department_id: int, centre_id) -> Centre:
     """The home centre chosen in the form: an active centre of the same department (a centre
     id of another department, sent by a tampered form, is refused like an unknown one)."""
-    centre = db.session.get(Centre, centre_id) if isinstance(centre_id, int) else None
+    centre = db.session.get(Centre, centre_id) if as_id(centre_id) else None
     if centre is None or centre.department_id != department_id or not centre.active:
         raise Refused("Centre de rattachement introuvable : choisissez un centre actif du "
                       "département.")

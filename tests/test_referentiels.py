@@ -290,3 +290,24 @@ def test_a_missing_state_changes_nothing(demo, client, auth):
     assert response.status_code == 422
     with demo.app_context():
         assert inspector("DUMAS").active
+
+
+def test_huge_or_hostile_ids_are_unknown_not_errors(demo, client, auth):
+    auth.login(BER)
+    huge = 2**40
+    with demo.app_context():
+        aude = dept("011").id
+        before = counts()
+    assert client.get(f"/referentiels/departements/{huge}").status_code == 404
+    assert client.post(f"/referentiels/inspecteurs/{huge}/activation",
+                       data={"actif": "0"}).status_code == 404
+    assert post_inspector(client, aude, str(huge)).status_code == 422
+    assert client.get(f"/ber/examens?centre={huge}&inspecteur=-1&auto_ecole=x").status_code == 200
+    assert client.get(f"/ber/examens/feuille?inspecteur={huge}&date=01/01/2030"
+                      ).status_code == 422
+    assert client.post(f"/referentiels/courriels/{huge}/renvoi").status_code == 404
+    assert client.get("/ber/activite?du=31/12/9999&au=01/01/0001").status_code == 200
+    assert client.post(f"/referentiels/departements/{aude}/centres",
+                       data={"name": "\x00\x01"}).status_code == 422
+    with demo.app_context():
+        assert counts() == before

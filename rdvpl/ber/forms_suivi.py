@@ -27,8 +27,14 @@ class PeriodForm(Form):
         """(first, last, message): a malformed or reversed period gives the default one and
         says so."""
         today = dates.today()
-        first = dates.parse_fr_date(self.du.data) if self.du.data else today
-        last = (dates.parse_fr_date(self.au.data) if self.au.data
+
+        def parse(text):
+            day = dates.parse_fr_date(text)
+            # Far years would overflow the period's arithmetic; nothing is planned there.
+            return day if day is not None and 2000 <= day.year <= 2099 else None
+
+        first = parse(self.du.data) if self.du.data else today
+        last = (parse(self.au.data) if self.au.data
                 else (first or today) + dt.timedelta(weeks=weeks, days=-1))
         message = None
         if first is None or last is None:

@@ -5,11 +5,14 @@ token and give each field its label."""
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectField, StringField
 
+from ..referentiels import as_id
+
 
 def int_or_none(value):
-    """A choice's id, or None for anything else (a tampered field is refused by the domain)."""
+    """A choice's id, or None for anything else (a tampered field is refused by the domain;
+    a number beyond the database's INTEGER is no id either)."""
     try:
-        return int(value)
+        return as_id(int(value))
     except (TypeError, ValueError):
         return None
 
