@@ -30,6 +30,14 @@ def _department_addresses(department_id: int):
     ).subquery()
 
 
+def _pattern_of(address):
+    """An address as a LIKE pattern matching only itself: "_" and "%" (an "_" is common in
+    addresses) are escaped, with "/" as the escape character (itself escaped first)."""
+    for char in ("/", "%", "_"):
+        address = func.replace(address, char, "/" + char)
+    return address
+
+
 def _visible(actor: User):
     """The WHERE clause of the mails ``actor`` may see (None: all of them)."""
     if actor.role == Role.ADMIN:
@@ -40,7 +48,8 @@ def _visible(actor: User):
     # recipients is "a@x, b@y": each address is matched whole, between separators.
     listed = literal(", ") + func.lower(OutboxMail.recipients) + literal(",")
     return select(addresses.c.email).where(
-        listed.like(literal("%, ") + addresses.c.email + literal(",%"))).exists()
+        listed.like(literal("%, ") + _pattern_of(addresses.c.email) + literal(",%"),
+                    escape="/")).exists()
 
 
 @dataclass

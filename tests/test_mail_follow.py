@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from rdvpl.dates import utcnow
 from rdvpl.extensions import db
-from rdvpl.models import History, OutboxMail
+from rdvpl.models import AutoEcole, History, OutboxMail
 
 BER = "ber011@example.test"
 
@@ -36,6 +36,9 @@ def add_mail(to: str, subject: str, status: str = "sent", *, error: str | None =
 
 def seed_mails(app) -> dict:
     with app.app_context():
+        aude = db.session.scalar(sa.text("SELECT id FROM department WHERE code = '011'"))
+        db.session.add(AutoEcole(department_id=aude, raison_sociale="École_Sud",
+                                 aurige_id="sud", email="ecole_sud@example.test"))
         return {
             "school": add_mail("alliance@example.test", "Réservation 011", "sent"),
             "mailbox": add_mail("pl.ber011@example.test", "Annulation 011", "pending",
@@ -47,6 +50,8 @@ def seed_mails(app) -> dict:
                               error="550 5.1.1 Unknown"),
             # an address that merely contains one of 011's must not count as 011's
             "lookalike": add_mail("xalliance@example.test", "Sosie", "sent"),
+            # nor one that differs where 011's has an "_" (a LIKE wildcard)
+            "wildcard": add_mail("ecoleXsud@example.test", "Joker", "sent"),
         }
 
 
@@ -55,13 +60,13 @@ def test_the_admin_sees_every_mail_and_a_ber_its_departments(demo, client, auth)
     auth.login("admin@example.test")
     page = text(client.get("/referentiels/courriels"))
     for subject in ("Réservation 011", "Annulation 011", "Échec 011", "Réservation 034",
-                    "Sosie"):
+                    "Sosie", "Joker"):
         assert subject in page
     auth.logout()
     auth.login(BER)
     page = text(client.get("/referentiels/courriels"))
     assert "Réservation 011" in page and "Annulation 011" in page and "Échec 011" in page
-    assert "Réservation 034" not in page and "Sosie" not in page
+    assert "Réservation 034" not in page and "Sosie" not in page and "Joker" not in page
     assert "en échec" in page and "Dernière réponse du serveur : 550 5.1.1 Mailbox unavailable" \
         in page
     assert "en attente" in page and "421 4.7.0 Try again later" in page
