@@ -132,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     from .ae import bp as ae_bp
     from .auth import bp as auth_bp
     from .ber import bp as ber_bp
+    from .gestion import bp as referentiels_bp
     from .health import bp as health_bp
     from .pages import bp as pages_bp
 
@@ -139,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(ber_bp, url_prefix="/ber")
     app.register_blueprint(ae_bp, url_prefix="/ae")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(referentiels_bp, url_prefix="/referentiels")
     app.register_blueprint(health_bp)
     app.register_blueprint(pages_bp)
 

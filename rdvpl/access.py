@@ -13,10 +13,15 @@ from flask_login import current_user
 from .extensions import login_manager
 from .models import Role
 
-BLUEPRINT_ROLES: dict[str, Role] = {
+# Reference data, accounts and the e-mail follow-up: a BER agent (whose views load every
+# object through its own department, else 404) or the admin (every department).
+STAFF = "staff"
+
+BLUEPRINT_ROLES: dict[str, Role | str] = {
     "ber": Role.BER,
     "ae": Role.AE,
     "admin": Role.ADMIN,
+    "referentiels": STAFF,
 }
 
 
@@ -42,7 +47,7 @@ def rule_for(endpoint: str) -> str | None:
         return marked
     blueprint = endpoint.rpartition(".")[0]
     role = BLUEPRINT_ROLES.get(blueprint)
-    return role.value if role else None
+    return str(role) if role else None
 
 
 def check_access():
@@ -59,6 +64,11 @@ def check_access():
         return login_manager.unauthorized()
     if rule == "signed_in":
         return None
+    if rule == STAFF:
+        if current_user.role == Role.ADMIN or (
+                current_user.role == Role.BER and current_user.department_id is not None):
+            return None
+        abort(403)
     if current_user.role != rule:
         abort(403)
     if rule == Role.BER and current_user.department_id is None:

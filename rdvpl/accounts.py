@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Callable
 
 from flask import current_app
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 12
 RESET_MAX_AGE = 3600  # seconds: the link of "Mot de passe oublié ?" is valid 1 hour
+ACTIVATION_MAX_AGE = 48 * 3600  # the link of "Activez votre compte RdvPermis": 48 hours
 RESET_MAILS_PER_HOUR = 3  # more requests for one account in an hour send nothing more
 # last_seen_at is written at most this often, so that a busy page costs no write per request.
 LAST_SEEN_EVERY = dt.timedelta(minutes=1)
@@ -54,6 +55,29 @@ class ResetLinkInvalid(DomainError):
             "ou il est incomplet. Demandez un nouveau lien depuis « Mot de passe oublié ? ».",
             title="Lien expiré",
         )
+
+
+class ActivationLinkInvalid(DomainError):
+    """An activation link that cannot serve: the page says why (used, expired, broken)."""
+
+    status_code = 400
+    MESSAGES = {
+        "used": ("Lien déjà utilisé",
+                 "Ce lien d'activation a déjà servi : votre mot de passe est choisi. Connectez-"
+                 "vous avec votre adresse électronique et ce mot de passe (en cas d'oubli : "
+                 "« Mot de passe oublié ? » sur la page de connexion)."),
+        "expired": ("Lien expiré",
+                    "Ce lien d'activation a expiré : il est valable 48 heures. Demandez à votre "
+                    "BER (ou à l'administrateur de RdvPermis) de vous envoyer un nouveau lien."),
+        "invalid": ("Lien invalide",
+                    "Ce lien d'activation est incomplet ou ne correspond à aucun compte actif. "
+                    "Vérifiez que vous avez copié le lien entier depuis l'e-mail reçu."),
+    }
+
+    def __init__(self, reason: str):
+        title, message = self.MESSAGES[reason]
+        super().__init__(message, title=title)
+        self.reason = reason
 
 
 # --- sign-in ---------------------------------------------------------------------------------
@@ -86,7 +110,8 @@ def authenticate(email: str | None, password: str) -> User | None:
     whether the account exists or not: the answer time does not tell who has an account."""
     user = find_user(email)
     matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
-    return user if user is not None and matches else None
+    # A deactivated account is refused like a wrong password, after the same work.
+    return user if user is not None and matches and user.active else None
 
 
 # --- sign-in sessions ------------------------------------------------------------------------
@@ -133,8 +158,9 @@ def load_session(token: str | None) -> User | None:
         ).values(last_seen_at=now))
         db.session.commit()
     user = db.session.get(User, row.user_id)
-    if user is not None:
-        user.session_token = token
+    if user is None or not user.active:  # deactivation revokes too; belt and braces
+        return None
+    user.session_token = token
     return user
 
 
@@ -149,7 +175,7 @@ def end_session(token: str | None) -> None:
 
 def revoke_sessions(user: User, *, keep_token: str | None = None) -> None:
     """Revoke every session of ``user`` but ``keep_token``'s (the caller commits). For a
-    password change or reset, and for a future "deactivate the account"."""
+    password change or reset, and when the account is deactivated."""
     query = update(SignInSession).where(SignInSession.user_id == user.id,
                                         SignInSession.revoked_at.is_(None))
     if keep_token:
@@ -180,8 +206,19 @@ def change_password(user: User, current: str, password: str, confirm: str) -> No
     db.session.commit()
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="rdvpl.password-reset")
+# One mechanism for both mailed links ("Mot de passe oublié ?" and "Activez votre compte"):
+# a token signed with SECRET_KEY (a salt per purpose, so that one kind of link cannot be used
+# as the other), carrying the user and a fingerprint of the password hash, valid for the
+# purpose's duration. Choosing a password changes the hash: the link then works no more.
+LINK_PURPOSES = {
+    "reset": ("rdvpl.password-reset", RESET_MAX_AGE),
+    "activation": ("rdvpl.account-activation", ACTIVATION_MAX_AGE),
+}
+
+
+def _serializer(purpose: str = "reset") -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"],
+                                  salt=LINK_PURPOSES[purpose][0])
 
 
 def _fingerprint(user: User) -> str:
@@ -190,15 +227,41 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(f"{user.id}:{user.password_hash}".encode()).hexdigest()[:32]
 
 
+def link_token(user: User, purpose: str) -> str:
+    return _serializer(purpose).dumps({"u": user.id, "p": _fingerprint(user)})
+
+
 def reset_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id, "p": _fingerprint(user)})
+    return link_token(user, "reset")
+
+
+def activation_token(user: User) -> str:
+    return link_token(user, "activation")
+
+
+def user_for_link(token: str, purpose: str) -> tuple[User | None, str]:
+    """(user, "ok") for a live link of ``purpose``; else (None or the user, the reason:
+    "expired", "used" — the password changed since — or "invalid")."""
+    try:
+        data = _serializer(purpose).loads(token, max_age=LINK_PURPOSES[purpose][1])
+    except SignatureExpired:
+        return None, "expired"
+    except BadData:
+        return None, "invalid"
+    user_id = data.get("u") if isinstance(data, dict) else None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active:
+        return None, "invalid"
+    if not hmac.compare_digest(str(data.get("p")), _fingerprint(user)):
+        return user, "used"
+    return user, "ok"
 
 
 def request_password_reset(email: str | None, link_for: Callable[[str], str]) -> None:
     """"Mot de passe oublié ?": mail a one-time link valid 1 hour through the outbox if the
     e-mail has an account; nothing otherwise (the page says the same either way)."""
     user = find_user(email)
-    if user is None:
+    if user is None or not user.active:
         return
     since = utcnow() - dt.timedelta(hours=1)
     recent = db.session.scalar(select(func.count()).select_from(OutboxMail).where(
@@ -216,13 +279,8 @@ def request_password_reset(email: str | None, link_for: Callable[[str], str]) ->
 def user_for_reset(token: str) -> User:
     """The user a reset link was made for, if it is still valid (signed, under 1 hour old,
     and the password unchanged since); else ResetLinkInvalid."""
-    try:
-        data = _serializer().loads(token, max_age=RESET_MAX_AGE)
-    except BadData:
-        raise ResetLinkInvalid() from None
-    user_id = data.get("u") if isinstance(data, dict) else None
-    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not hmac.compare_digest(str(data.get("p")), _fingerprint(user)):
+    user, state = user_for_link(token, "reset")
+    if state != "ok":
         raise ResetLinkInvalid()
     return user
 
@@ -233,8 +291,50 @@ def reset_password(token: str, password: str, confirm: str) -> User:
     user = user_for_reset(token)
     check_new_password(password, confirm)
     user.set_password(password)
+    user.activated_at = user.activated_at or utcnow()
     revoke_sessions(user)
     history.record(user, "user.password_reset", "user", user.id,
                    department_id=user.department_id)
     db.session.commit()
     return user
+
+
+# --- account activation ----------------------------------------------------------------------
+
+ACTIVATION_SUBJECT = "Activez votre compte RdvPermis"
+
+
+def queue_activation_mail(user: User, link_for: Callable[[str], str]) -> None:
+    """"Activez votre compte RdvPermis": a one-time link valid 48 hours to choose a password,
+    through the outbox (the caller commits, with the change that promised it)."""
+    queue_mail("account_activation", [user.email], ACTIVATION_SUBJECT, "account_activation",
+               user=user, link=link_for(activation_token(user)))
+
+
+def user_for_activation(token: str) -> User:
+    """The account an activation link was made for, if the link still serves (48 hours, no
+    password chosen since); else ActivationLinkInvalid saying why."""
+    user, state = user_for_link(token, "activation")
+    if state != "ok":
+        raise ActivationLinkInvalid(state)
+    return user
+
+
+def activate_account(token: str, password: str, confirm: str) -> User:
+    """The person chooses a password through the activation link: the account is activated
+    and the link dies with the unusable password it was bound to."""
+    user = user_for_activation(token)
+    check_new_password(password, confirm)
+    user.set_password(password)
+    user.activated_at = user.activated_at or utcnow()
+    revoke_sessions(user)
+    history.record(user, "user.activated", "user", user.id, department_id=department_of(user))
+    db.session.commit()
+    return user
+
+
+def department_of(user: User) -> int | None:
+    """The department an account belongs to: its own (BER) or its school's (AE)."""
+    if user.auto_ecole_id is not None:
+        return user.auto_ecole.department_id
+    return user.department_id

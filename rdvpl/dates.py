@@ -127,7 +127,16 @@ def ddmmyyyy(day: dt.date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def paris_datetime(moment: dt.datetime | None) -> str:
+    """A stored (naive UTC) instant on a Paris wall clock: "06/12/2026 à 09:15"."""
+    if moment is None:
+        return ""
+    local = moment.replace(tzinfo=dt.UTC).astimezone(PARIS)
+    return local.strftime("%d/%m/%Y à %H:%M")
+
+
 JINJA_FILTERS = {
+    "paris_datetime": paris_datetime,
     "jour_date": jour_date,
     "jour_date_cap": jour_date_cap,
     "jour_court": jour_court,

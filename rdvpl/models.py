@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -94,6 +95,8 @@ class Centre(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     name: Mapped[str] = mapped_column(String(80))  # "CARCASSONNE"
+    # Sessions refer to their centre: a closed centre is deactivated, never deleted.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     department: Mapped[Department] = relationship(back_populates="centres")
 
@@ -116,16 +119,21 @@ class Category(db.Model):
 
 
 class Inspector(db.Model):
-    """An IPCSR. Driving schools only ever see "Inspecteur <matricule>"."""
+    """An IPCSR. Driving schools only ever see "Inspecteur <matricule>".
+
+    The matricule is unique within the department (see the migration d4refdata005 for why not
+    nationally). An inactive inspector can no longer be chosen but stays in past sessions."""
 
     __tablename__ = "inspector"
+    __table_args__ = (UniqueConstraint("department_id", "matricule"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     home_centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"))
     last_name: Mapped[str] = mapped_column(String(80))
     first_name: Mapped[str] = mapped_column(String(80))
-    matricule: Mapped[str] = mapped_column(String(20), unique=True)
+    matricule: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     department: Mapped[Department] = relationship()
     home_centre: Mapped[Centre] = relationship()
@@ -163,13 +171,18 @@ class WorkedSaturday(db.Model):
 
 
 class AutoEcole(db.Model):
+    """A driving school. ID Aurige unique within the department; an inactive school can no
+    longer be chosen but stays on its past exams."""
+
     __tablename__ = "auto_ecole"
+    __table_args__ = (UniqueConstraint("department_id", "aurige_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     raison_sociale: Mapped[str] = mapped_column(String(160))
-    aurige_id: Mapped[str] = mapped_column(String(60), unique=True)
+    aurige_id: Mapped[str] = mapped_column(String(60))
     email: Mapped[str] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     department: Mapped[Department] = relationship()
 
@@ -197,6 +210,10 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(8))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     auto_ecole_id: Mapped[int | None] = mapped_column(ForeignKey("auto_ecole.id"))
+    # A deactivated account cannot sign in (its sessions end at once); history refers to it.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # When the person first chose a password (activation link); None: not activated yet.
+    activated_at: Mapped[dt.datetime | None]
 
     department: Mapped[Department | None] = relationship()
     auto_ecole: Mapped[AutoEcole | None] = relationship()
@@ -208,6 +225,10 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str | None:
         return self.session_token
 
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses to sign in an inactive user
+        return bool(self.active)
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
@@ -217,7 +238,8 @@ class User(UserMixin, db.Model):
     @property
     def display_name(self) -> str:
         """'Thibault CARPENTIER', as in the header."""
-        return f"{self.first_name} {self.last_name.upper()}"
+        # AE accounts may be created with an e-mail only.
+        return f"{self.first_name} {self.last_name.upper()}".strip() or self.email
 
     @property
     def is_ber(self) -> bool:
@@ -455,3 +477,6 @@ class OutboxMail(db.Model):
     # A deliverer owns the row until this instant (a lease, so a crashed one is taken over).
     claimed_until: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
+    # "Renvoyer" on a failed mail: the 48-hour give-up delay counts from here, not from
+    # created_at (which stays the date the mail was promised).
+    requeued_at: Mapped[dt.datetime | None]

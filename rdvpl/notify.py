@@ -209,7 +209,8 @@ def _give_up_overdue(app: Flask, engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(
             update(_table)
-            .where(_table.c.status == "pending", _table.c.created_at < limit,
+            .where(_table.c.status == "pending",
+                   func.coalesce(_table.c.requeued_at, _table.c.created_at) < limit,
                    or_(_table.c.claimed_until.is_(None), _table.c.claimed_until < now))
             .values(status="failed", last_error=func.coalesce(
                 _table.c.last_error, "Not delivered within the time limit")))
@@ -394,6 +395,33 @@ def outbox_health() -> dict:
         "mails_en_echec": counts.get("failed", 0),
         "attente_max_secondes": int((utcnow() - oldest).total_seconds()) if oldest else 0,
     }
+
+
+def requeue_failed(actor, mail: OutboxMail, *, department_id: int | None = None) -> OutboxMail:
+    """"Renvoyer" (page "Suivi des e-mails"): a mail en échec is pending again, due now, with
+    a fresh count of tries and 48 hours from now before it gives up; the delivery loop is woken
+    by the commit. The caller has checked that ``actor`` may see the mail. History row
+    "mail.requeued" with the server's last answer. Refused (nothing changed) unless en échec."""
+    from . import history
+    from .errors import Conflict
+
+    before = {"status": mail.status, "attempts": mail.attempts, "last_error": mail.last_error}
+    now = utcnow()
+    requeued = db.session.execute(
+        update(OutboxMail).where(OutboxMail.id == mail.id, OutboxMail.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=now, requeued_at=now,
+                claimed_until=None)
+        .execution_options(synchronize_session=False))
+    if requeued.rowcount != 1:  # already requeued (double submit) or never failed
+        db.session.rollback()
+        raise Conflict("Cet e-mail n'est pas en échec : il est déjà envoyé ou en attente "
+                       "d'envoi.", title="Renvoi impossible")
+    history.record(actor, "mail.requeued", "outbox_mail", mail.id, department_id=department_id,
+                   before=before, after={"status": "pending"})
+    db.session.info[_PENDING_FLAG] = True
+    db.session.commit()
+    db.session.refresh(mail)
+    return mail
 
 
 def failed_mails() -> list[OutboxMail]:

@@ -160,7 +160,8 @@ class CellRef(NamedTuple):
 def planning_options(actor: User) -> tuple[list[Centre], list[Category]]:
     """The centres of the agent's department and the heavy categories, for the filters."""
     centres = db.session.scalars(
-        select(Centre).where(Centre.department_id == actor.department_id).order_by(Centre.name)
+        select(Centre).where(Centre.department_id == actor.department_id,
+                             Centre.active.is_(True)).order_by(Centre.name)
     ).all()
     categories = db.session.scalars(
         select(Category).where(Category.heavy.is_(True)).order_by(Category.position)
@@ -354,7 +355,7 @@ def _department_inspectors(actor: User) -> list[Inspector]:
     return list(db.session.scalars(
         select(Inspector)
         .options(joinedload(Inspector.home_centre))
-        .where(Inspector.department_id == actor.department_id)
+        .where(Inspector.department_id == actor.department_id, Inspector.active.is_(True))
     ))
 
 
@@ -435,6 +436,8 @@ def plan_sessions(
     centre = db.session.get(Centre, centre_id) if isinstance(centre_id, int) else None
     if centre is None or centre.department_id != actor.department_id:
         raise NotFound("Centre introuvable.")
+    if not centre.active:
+        raise DomainError(f"Le centre {centre.name} est désactivé : choisissez un autre centre.")
     category = db.session.get(Category, category_id) if isinstance(category_id, int) else None
     if category is None:
         raise NotFound("Catégorie de permis introuvable.")
@@ -450,6 +453,9 @@ def plan_sessions(
         inspector = inspectors.get(cell.inspector_id)
         if inspector is None:
             raise NotFound("Inspecteur introuvable.")
+        if not inspector.active:
+            raise DomainError(f"{inspector.nom_prenom} est désactivé : aucune session ne peut "
+                              "plus lui être planifiée.")
         name = cell_name(inspector, cell.day, *tranche_hours(cell.day, cell.tranche))
         if cell in seen:
             raise DomainError(f"La session {name} est sélectionnée deux fois.")

@@ -98,7 +98,8 @@ PASSWORDS = {
 
 def _user(email, first, last, role, *, department=None, school=None) -> User:
     user = User(email=email, first_name=first, last_name=last, role=role,
-                department=department, auto_ecole=school, password_hash=_hash(PASSWORDS[email]))
+                department=department, auto_ecole=school, password_hash=_hash(PASSWORDS[email]),
+                activated_at=dates.utcnow())  # the demo accounts have their password
     db.session.add(user)
     return user
 

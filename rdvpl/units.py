@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from . import dates
-from .errors import NotFound
+from .errors import DomainError, NotFound
 from .extensions import db
 from .models import (
     AutoEcole,
@@ -134,8 +134,8 @@ class UnitGrid:
 
 
 def inspector_choices(department_id: int, user_id: int | None = None) -> list[InspectorChoice]:
-    """The department's inspectors by name, with their home centre and whether ``user_id``
-    marked them as favourites. One SQL statement."""
+    """The department's active inspectors by name, with their home centre and whether
+    ``user_id`` marked them as favourites. One SQL statement."""
     favourite = (
         select(FavouriteInspector.id)
         .where(FavouriteInspector.inspector_id == Inspector.id,
@@ -145,7 +145,7 @@ def inspector_choices(department_id: int, user_id: int | None = None) -> list[In
     rows = db.session.execute(
         select(Inspector.id, Inspector.first_name, Inspector.last_name, Centre.name, favourite)
         .join(Centre, Centre.id == Inspector.home_centre_id)
-        .where(Inspector.department_id == department_id)
+        .where(Inspector.department_id == department_id, Inspector.active.is_(True))
         .order_by(Inspector.last_name, Inspector.first_name, Inspector.id)
     ).all()
     return [InspectorChoice(i, f"{first} {last.upper()}", f"{last.upper()} {first}", centre,
@@ -389,14 +389,15 @@ def _fold(text: str) -> str:
 
 
 def search_schools(department_id: int, text: str | None, *, limit: int = 8) -> list[AutoEcole]:
-    """The department's schools whose raison sociale or ID Aurige contains ``text``, ignoring
+    """The department's active schools whose raison sociale or ID Aurige contains ``text``, ignoring
     case and accents. A department has a few dozen schools: they are compared in Python, the
     same way on SQLite and PostgreSQL."""
     needle = _fold(text).strip()
     if not needle:
         return []
     schools = db.session.scalars(
-        select(AutoEcole).where(AutoEcole.department_id == department_id)
+        select(AutoEcole).where(AutoEcole.department_id == department_id,
+                                AutoEcole.active.is_(True))
         .order_by(AutoEcole.raison_sociale)
     ).all()
     found = [s for s in schools
@@ -408,12 +409,16 @@ def search_schools(department_id: int, text: str | None, *, limit: int = 8) -> l
 
 
 def scoped_school(department_id: int, school_id: int | None) -> AutoEcole:
-    """A school of the department, or NotFound."""
+    """A school of the department that can be chosen, or NotFound (a deactivated one is
+    refused with its own message: it keeps its past exams but receives no new ones)."""
     school = db.session.get(AutoEcole, school_id) if isinstance(school_id, int) else None
     if school is None or school.department_id != department_id:
         raise NotFound(
             "Auto-école introuvable : elle n'existe pas ou n'est pas rattachée à votre département."
         )
+    if not school.active:
+        raise DomainError(f"L'auto-école {school.raison_sociale} est désactivée : elle ne peut "
+                          "plus recevoir de places d'examen.", title="Auto-école désactivée")
     return school
 
 

@@ -137,3 +137,39 @@
     if (active && !p.options.some(function (o) { return o.id === active; })) activate(null);
   });
 })();
+
+// Feuille du jour: "Imprimer la feuille du jour" ([data-print]) opens the browser's print
+// dialog (the print rules of app.css keep only the sheet).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest ? event.target.closest("[data-print]") : null;
+    if (button) window.print();
+  });
+})();
+
+// DSFR Chart (Suivre l'activité): its <bar-chart> draws inside a shadow root, which the
+// page's stylesheets do not reach, and the package ships its CSS as a separate file. That
+// file (data-chart-css on the chart's box) is linked into each chart's shadow root: a <link> to our
+// own file, which the Content-Security-Policy allows (an inline <style> it would refuse).
+(function () {
+  "use strict";
+  function styleCharts(root) {
+    if (!window.customElements || !root.querySelectorAll) return;
+    const charts = root.querySelectorAll("[data-chart-css] bar-chart");
+    if (!charts.length) return;
+    customElements.whenDefined("bar-chart").then(function () {
+      charts.forEach(function (chart) {
+        const shadow = chart.shadowRoot;
+        if (!shadow || shadow.querySelector("link[data-chart-css]")) return;
+        const link = document.createElement("link");
+        link.rel = "stylesheet";
+        link.href = chart.closest("[data-chart-css]").dataset.chartCss;
+        link.setAttribute("data-chart-css", "");
+        shadow.prepend(link);
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { styleCharts(document); });
+  document.addEventListener("htmx:load", function (event) { styleCharts(event.target); });
+})();

@@ -12,12 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from rdvpl import accounts, dates
-from rdvpl.access import rule_for
+from rdvpl.access import STAFF, rule_for
 from rdvpl.extensions import db
 from rdvpl.models import (
     AutoEcole,
+    Centre,
     Department,
     Inspector,
+    OutboxMail,
     SchoolDemand,
     Session,
     Tranche,
@@ -63,6 +65,18 @@ def reserved_ahead(demo):
     return demo
 
 
+def _failed_mail_011():
+    """A mail en échec to Alliance Auto-Ecole (a school of 011), made once."""
+    mail = db.session.scalar(sa.select(OutboxMail).where(OutboxMail.kind == "access-test"))
+    if mail is None:
+        mail = OutboxMail(kind="access-test", message_id="<access-test@example.test>",
+                          recipients="alliance@example.test", subject="Test", body_text="Test",
+                          status="failed", last_error="550 refusé")
+        db.session.add(mail)
+        db.session.commit()
+    return mail
+
+
 def _session_011():
     return _alliance_unit().session
 
@@ -80,6 +94,12 @@ URL_ARGS = {
     "demand_id": lambda: db.session.scalar(
         sa.select(SchoolDemand.id).join(SchoolDemand.auto_ecole)
         .where(AutoEcole.aurige_id == "auto-ecole-aurige-1")),
+    "centre_id": lambda: db.session.scalar(
+        sa.select(Centre.id).where(Centre.name == "CARCASSONNE")),
+    # An AE account of 011's Alliance Auto-Ecole (a BER of 034 must not reach it).
+    "user_id": lambda: db.session.scalar(
+        sa.select(User.id).where(User.email == "alliance@example.test")),
+    "mail_id": lambda: _failed_mail_011().id,
     "filename": lambda: "app.css",
     # A live reset link of ber011's (public page; the empty POST changes nothing).
     "token": lambda: accounts.reset_token(db.session.scalar(
@@ -135,6 +155,15 @@ def test_access_grid(reserved_ahead, client, auth, actor, htmx):
             elif access == "signed_in":
                 if status in (401, 403, 404):
                     problem = "a signed-in user must reach it"
+            elif access == STAFF and ROLE_OF[actor] not in ("ber", "admin"):
+                if status != 403:
+                    problem = "only a BER agent or the admin may reach it"
+            elif access == STAFF and actor in FOREIGN and rule.arguments:
+                if status != 404:
+                    problem = "another department's id must be a 404"
+            elif access == STAFF:
+                if status in (401, 403, 404):
+                    problem = "a BER agent of the department or the admin must reach it"
             elif ROLE_OF[actor] != access:
                 if status != 403:
                     problem = "another role must get 403"

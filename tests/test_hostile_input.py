@@ -44,6 +44,7 @@ from rdvpl.models import (
     Tranche,
     Unit,
     UnitStatus,
+    User,
 )
 from rdvpl.seed import PASSWORDS
 from tests.helpers import planned_session, school
@@ -58,7 +59,7 @@ ACTORS = {
     "admin": "admin@example.test",
 }
 OWNER = {"ber": "ber011", "ae": "ae", "admin": "admin", "public": "anonymous",
-         "signed_in": "ber011"}
+         "signed_in": "ber011", "staff": "ber011"}
 
 # What each endpoint reads (URL arguments in <>, then query or form fields), by kind of value.
 # POSTs get the fields both in the body and in the query string (POST /connexion reads ``next``
@@ -67,6 +68,11 @@ OWNER = {"ber": "ber011", "ae": "ae", "admin": "admin", "public": "anonymous",
 CRENEAUX = {"inspecteur": "inspector", "categorie": "category", "date": "date"}
 PLANNING = {"nom": "text", "centre": "centre", "categorie": "category", "date": "date"}
 AE = {"categorie": "category", "periode": "period"}
+DEPARTMENT = {"code": "text", "name": "text", "ber_email": "email"}
+ACCOUNT = {"email": "email", "first_name": "text", "last_name": "text"}
+INSPECTOR = {"last_name": "text", "first_name": "text", "matricule": "text",
+             "home_centre": "centre"}
+SCHOOL = {"raison_sociale": "text", "aurige_id": "text", "email": "email"}
 FIELDS: dict[str, dict[str, str]] = {
     "static": {"<filename>": "FILENAME"},
     "auth.login": {"email": "email", "password": "text", "next": "next"},
@@ -76,6 +82,30 @@ FIELDS: dict[str, dict[str, str]] = {
     "auth.reset_password": {"<token>": "text", "password": "text", "confirm": "text"},
     "auth.change_password": {"current": "text", "password": "text", "confirm": "text"},
     "sante.sante": {},
+    "auth.activate": {"<token>": "text", "password": "text", "confirm": "text"},
+    "ber.activity": {"du": "date", "au": "date", "categorie": "category"},
+    "ber.activity_export": {"du": "date", "au": "date", "categorie": "category"},
+    "ber.exams": {"du": "date", "au": "date", "centre": "centre", "inspecteur": "inspector",
+                  "auto_ecole": "school", "page": "weeks"},
+    "ber.day_sheet": {"inspecteur": "inspector", "date": "date"},
+    "admin.department_create": DEPARTMENT,
+    "admin.department": {"<department_id>": "department", **DEPARTMENT},
+    "admin.agent_create": {"<department_id>": "department", **ACCOUNT},
+    "referentiels.department": {"<department_id>": "department"},
+    "referentiels.centre_create": {"<department_id>": "department", "name": "text"},
+    "referentiels.inspector_create": {"<department_id>": "department", **INSPECTOR},
+    "referentiels.school_create": {"<department_id>": "department", **SCHOOL},
+    "referentiels.centre": {"<centre_id>": "centre", "name": "text"},
+    "referentiels.inspector": {"<inspector_id>": "inspector", **INSPECTOR},
+    "referentiels.school": {"<school_id>": "school", **SCHOOL},
+    "referentiels.account_create": {"<school_id>": "school", **ACCOUNT},
+    "referentiels.centre_active": {"<centre_id>": "centre", "actif": "text"},
+    "referentiels.inspector_active": {"<inspector_id>": "inspector", "actif": "text"},
+    "referentiels.school_active": {"<school_id>": "school", "actif": "text"},
+    "referentiels.account_active": {"<user_id>": "user", "actif": "text"},
+    "referentiels.account_resend": {"<user_id>": "user"},
+    "referentiels.mails": {"etat": "text", "page": "weeks"},
+    "referentiels.mail_requeue": {"<mail_id>": "unit", "etat": "text"},
     "pages.accessibility": {},
     "pages.legal": {},
     "pages.personal_data": {},
@@ -156,6 +186,11 @@ def _pools(app) -> dict[str, list[str]]:
     with app.app_context():
         d011 = db.session.scalar(sa.select(Department.id).where(Department.code == "011"))
 
+        # Alliance by the id of the first call: a drawn request may rename its ID Aurige.
+        if "FUZZ_ALLIANCE_ID" not in app.config:
+            app.config["FUZZ_ALLIANCE_ID"] = school().id
+        alliance = app.config["FUZZ_ALLIANCE_ID"]
+
         def ids(query):
             return [str(i) for i in db.session.scalars(query)]
 
@@ -179,12 +214,12 @@ def _pools(app) -> dict[str, list[str]]:
             "DISPO_UNIT": units_011(UnitStatus.DISPO),
             "RESERVED_UNIT": units_011(UnitStatus.RESERVED),
             "ALLIANCE_UNIT": ids(sa.select(Unit.id).join(Unit.session).where(
-                Unit.auto_ecole_id == school().id, Unit.status == UnitStatus.RESERVED,
+                Unit.auto_ecole_id == alliance, Unit.status == UnitStatus.RESERVED,
                 Session.date >= today + dt.timedelta(days=14)).order_by(Unit.id)),
             "SESSION": ids(sa.select(Session.id).where(Session.department_id == d011,
                                                        Session.date >= ahead)
                            .order_by(Session.id)),
-            "SCHOOL": [str(school().id)],
+            "SCHOOL": [str(alliance)],
             "CENTRE": ids(sa.select(Centre.id).where(Centre.department_id == d011,
                                                      Centre.name == "CARCASSONNE")),
             "CATEGORY": ["CE"],
@@ -192,6 +227,8 @@ def _pools(app) -> dict[str, list[str]]:
             "STATUS": ["indispo"],
             "FILENAME": ["app.css", "app.js"],
             "school": ids(sa.select(AutoEcole.id)),
+            "department": ids(sa.select(Department.id)),
+            "user": ids(sa.select(User.id)),
             "inspector": ids(sa.select(Inspector.id)),
             "centre": ids(sa.select(Centre.id)),
             "date": [d.strftime("%d/%m/%Y") for d in days] + [days[3].isoformat()],

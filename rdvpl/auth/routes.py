@@ -130,6 +130,31 @@ def reset_password(token):
     return render_template("auth/reset_password.html", form=form, error=error), status
 
 
+@bp.route("/compte/activation/<token>", methods=["GET", "POST"])
+@public
+def activate(token):
+    """The page of "Activez votre compte RdvPermis": choose a password (once, within 48 h);
+    a used, expired or broken link says which."""
+    try:
+        user = accounts.user_for_activation(token)
+    except accounts.ActivationLinkInvalid as refused:
+        return render_template("auth/activate.html", invalid=refused), 400
+    form = NewPasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            accounts.activate_account(token, form.password.data, form.confirm.data)
+        except DomainError as refused:
+            error = refused.message
+        else:
+            session.clear()
+            flash("Votre compte est activé. Connectez-vous avec votre adresse électronique et "
+                  "le mot de passe choisi.")
+            return redirect(url_for("auth.login"))
+    status = 422 if form.errors or error else 200
+    return render_template("auth/activate.html", form=form, error=error, user=user), status
+
+
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
 @signed_in
 def change_password():

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("ber", __name__)
 
-from . import routes_creneaux, routes_demands, routes_planning  # noqa: E402,F401
+from . import routes_creneaux, routes_demands, routes_planning, routes_suivi  # noqa: E402,F401
