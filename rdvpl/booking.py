@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import dates, history, units
+from . import dates, history, scopes, units
 from .dates import jour_date, utcnow
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db
@@ -64,7 +64,7 @@ def _change_unit(unit: Unit, still, values: dict, refusal: Conflict) -> None:
 
 def _require_ber(actor) -> int:
     if actor is None or actor.role != Role.BER or actor.department_id is None:
-        raise NotFound(units.UNIT_NOT_FOUND)
+        raise NotFound(scopes.UNIT_NOT_FOUND)
     return actor.department_id
 
 
@@ -98,15 +98,15 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
     department_id = _require_ber(actor)
     ids = set(unit_ids or ())
     if not all(isinstance(i, int) for i in ids):
-        raise NotFound(units.UNIT_NOT_FOUND)
+        raise NotFound(scopes.UNIT_NOT_FOUND)
     if not ids:
         raise DomainError("Sélectionnez au moins une unité « Dispo AE » dans la grille.",
                           title="Aucune unité sélectionnée")
     if school_id is None:
         raise DomainError("Choisissez une auto-école dans la liste des suggestions avant de "
                           "valider la place d'examen.", title="Auto-école manquante")
-    school = units.scoped_school(department_id, school_id)
-    selected = units.scoped_units(department_id, ids)
+    school = scopes.school(department_id, school_id)
+    selected = scopes.units(department_id, ids)
     for unit in selected:
         if units.has_started(unit.session.date, unit.start_time, now):
             raise DomainError(f"L'unité {describe_unit(unit)} est passée : elle ne peut plus "
@@ -136,7 +136,7 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
         db.session.rollback()
         raise _lost_race(department_id, ids, school)
 
-    selected = units.scoped_units(department_id, ids)  # reloaded: reserved for the school
+    selected = scopes.units(department_id, ids)  # reloaded: reserved for the school
     for unit in selected:
         history.record(actor, "unit.reserved", "unit", unit.id, department_id=department_id,
                        before=before[unit.id], after=history.snapshot_unit(unit))
@@ -148,7 +148,7 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
 
 def _lost_race(department_id: int, ids, school) -> Conflict:
     """After a rolled-back reservation: the refusal naming the unit taken meanwhile."""
-    for unit in units.scoped_units(department_id, ids):
+    for unit in scopes.units(department_id, ids):
         if unit.status != UnitStatus.DISPO:
             return _not_dispo(unit, school)
     return Conflict("Le planning vient d'être modifié en même temps par un autre agent. "
@@ -163,7 +163,7 @@ def cancel_unit_by_ber(actor, unit_id, *, now: dt.datetime | None = None) -> Uni
     reserved — also the second of a double submit (Conflict), an exam already started
     (DomainError: it took place, or is taking place; its record must stay as it was)."""
     department_id = _require_ber(actor)
-    unit = units.scoped_unit(department_id, unit_id)
+    unit = scopes.unit(department_id, unit_id)
     if unit.status != UnitStatus.RESERVED:
         raise Conflict(f"L'unité {describe_unit(unit)} n'est plus réservée : l'examen a déjà "
                        "été annulé.", title="Annulation impossible")
@@ -192,7 +192,7 @@ def set_unit_status(actor, unit_id, status, *, now: dt.datetime | None = None) -
     it already has changes nothing and records nothing.
     """
     department_id = _require_ber(actor)
-    unit = units.scoped_unit(department_id, unit_id)
+    unit = scopes.unit(department_id, unit_id)
     if status not in SETTABLE_STATUSES:
         raise DomainError("Statut inconnu : choisissez « Indisponible » ou « Disponible aux "
                           "auto-écoles ».", title="Statut invalide")
@@ -230,7 +230,6 @@ PAST_EXAM_MESSAGE = "Cet examen est passé : il ne peut plus être annulé."
 ALREADY_CANCELLED_MESSAGE = (
     "Cette unité a déjà été annulée : elle n'est plus réservée pour votre auto-école."
 )
-UNIT_NOT_FOUND_MESSAGE = "Cette unité n'est pas (ou plus) réservée pour votre auto-école."
 
 
 def ae_cancel_deadline(unit_date: dt.date) -> dt.date:
@@ -248,6 +247,14 @@ def can_ae_cancel(unit_date: dt.date, now: dt.datetime) -> bool:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("can_ae_cancel needs an aware datetime")
     return now.astimezone(dates.PARIS).date() <= ae_cancel_deadline(unit_date)
+
+
+def _cancelled_since(unit_id, school_id: int) -> bool:
+    """True for a unit no longer reserved that the history shows was once this school's (a
+    cancellation already made: a double submit, or the BER's)."""
+    unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) else None
+    return (unit is not None and unit.status != UnitStatus.RESERVED
+            and _was_ours(unit.id, school_id))
 
 
 def _was_ours(unit_id: int, school_id: int) -> bool:
@@ -272,15 +279,14 @@ def cancel_unit_by_ae(actor, unit_id: int, now: dt.datetime | None = None) -> Un
     """
     now = now or dates.now()
     if actor is None or actor.role != Role.AE or actor.auto_ecole_id is None:
-        raise NotFound(UNIT_NOT_FOUND_MESSAGE)
+        raise NotFound(scopes.SCHOOL_UNIT_NOT_FOUND)
     school_id = actor.auto_ecole_id
-    unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) else None
-    if unit is None:
-        raise NotFound(UNIT_NOT_FOUND_MESSAGE)
-    if unit.auto_ecole_id != school_id:
-        if unit.status != UnitStatus.RESERVED and _was_ours(unit.id, school_id):
-            raise Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible")
-        raise NotFound(UNIT_NOT_FOUND_MESSAGE)
+    try:
+        unit = scopes.school_unit(school_id, unit_id)
+    except NotFound:
+        if _cancelled_since(unit_id, school_id):
+            raise Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible") from None
+        raise
     session = unit.session
     if session.date < now.astimezone(dates.PARIS).date():
         raise DomainError(PAST_EXAM_MESSAGE, title="Annulation impossible")

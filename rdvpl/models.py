@@ -1,7 +1,7 @@
 """The tables of rdvpl and the constraints the database itself enforces.
 
 Scoping rule: every BER read goes through ``department_id``, every AE read through
-``auto_ecole_id`` (see rdvpl/web.py ``get_scoped``).
+``auto_ecole_id``: records addressed by a request are loaded through rdvpl/scopes.py.
 """
 
 from __future__ import annotations

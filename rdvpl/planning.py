@@ -11,10 +11,10 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import dates
+from . import dates, scopes
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db
 from .history import record, snapshot_session, snapshot_unit
@@ -159,13 +159,10 @@ class CellRef(NamedTuple):
 
 def planning_options(actor: User) -> tuple[list[Centre], list[Category]]:
     """The centres of the agent's department and the heavy categories, for the filters."""
-    centres = db.session.scalars(
-        select(Centre).where(Centre.department_id == actor.department_id).order_by(Centre.name)
-    ).all()
     categories = db.session.scalars(
         select(Category).where(Category.heavy.is_(True)).order_by(Category.position)
     ).all()
-    return list(centres), list(categories)
+    return scopes.department_centres(actor.department_id), list(categories)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,7 +295,8 @@ def week_grid(
     monday = dates.monday_of(day)
     days = dates.week_days(monday)
     grid = WeekGrid(monday, days)
-    inspectors = [i for i in _department_inspectors(actor) if matches(i, search)]
+    inspectors = [i for i in scopes.department_inspectors(actor.department_id)
+                  if matches(i, search)]
     if not inspectors:
         return grid
     favourites = set(db.session.scalars(
@@ -333,7 +331,8 @@ def week_grid(
 def grid_cell(actor: User, inspector_id: int, day: dt.date, tranche: Tranche | str,
               *, today: dt.date | None = None) -> GridCell:
     """One cell as the grid shows it now (to swap it alone after a change)."""
-    inspector = _scoped_inspector(actor, inspector_id)
+    inspector = scopes.inspector(actor.department_id, inspector_id,
+                                 message=scopes.PLANNING_INSPECTOR_NOT_FOUND)
     tranche = Tranche(tranche)
     session = db.session.scalar(
         select(Session)
@@ -349,20 +348,6 @@ def grid_cell(actor: User, inspector_id: int, day: dt.date, tranche: Tranche | s
     return _make_cell(inspector, day, tranche, planned, today or dates.today(), worked,
                       frozenset())
 
-
-def _department_inspectors(actor: User) -> list[Inspector]:
-    return list(db.session.scalars(
-        select(Inspector)
-        .options(joinedload(Inspector.home_centre))
-        .where(Inspector.department_id == actor.department_id)
-    ))
-
-
-def _scoped_inspector(actor: User, inspector_id: int) -> Inspector:
-    inspector = db.session.get(Inspector, inspector_id)
-    if inspector is None or inspector.department_id != actor.department_id:
-        raise NotFound("Inspecteur introuvable.")
-    return inspector
 
 
 def _sessions(department_id: int, first: dt.date, last: dt.date) -> list[Session]:
@@ -432,24 +417,19 @@ def plan_sessions(
     cells = [CellRef.of(c) for c in cells]
     if not cells:
         raise DomainError("Sélectionnez au moins une session à planifier.")
-    centre = db.session.get(Centre, centre_id) if isinstance(centre_id, int) else None
-    if centre is None or centre.department_id != actor.department_id:
-        raise NotFound("Centre introuvable.")
+    centre = scopes.centre(actor.department_id, centre_id)
     category = db.session.get(Category, category_id) if isinstance(category_id, int) else None
     if category is None:
         raise NotFound("Catégorie de permis introuvable.")
     if not category.heavy:
         raise DomainError(f"La catégorie {category.code} n'est pas une catégorie du groupe lourd "
                           "(PL) : elle ne se planifie pas ici.")
-    inspectors = {i.id: i for i in db.session.scalars(
-        select(Inspector).where(Inspector.id.in_({c.inspector_id for c in cells}),
-                                Inspector.department_id == actor.department_id)
-    )}
+    inspectors = scopes.inspectors(actor.department_id, {c.inspector_id for c in cells})
     seen = set()
     for cell in cells:
         inspector = inspectors.get(cell.inspector_id)
         if inspector is None:
-            raise NotFound("Inspecteur introuvable.")
+            raise NotFound(scopes.PLANNING_INSPECTOR_NOT_FOUND)
         name = cell_name(inspector, cell.day, *tranche_hours(cell.day, cell.tranche))
         if cell in seen:
             raise DomainError(f"La session {name} est sélectionnée deux fois.")
@@ -527,20 +507,6 @@ def _existing_sessions(cells: list[CellRef]) -> list[Session]:
 # ---------------------------------------------------------------------------------------------
 
 
-def session_for_dialog(actor: User, session_id: int) -> Session:
-    """A session of the agent's department with its units and their schools (404 otherwise)."""
-    session = db.session.scalar(
-        select(Session)
-        .options(joinedload(Session.inspector), joinedload(Session.centre),
-                 joinedload(Session.category),
-                 selectinload(Session.units).joinedload(Unit.auto_ecole))
-        .where(Session.id == session_id, Session.department_id == actor.department_id)
-    )
-    if session is None:
-        raise NotFound("Session introuvable.")
-    return session
-
-
 def reserved_by_school(session: Session) -> list[tuple[AutoEcole, list[Unit]]]:
     """The session's reserved units grouped by school, schools by name."""
     groups: dict[int, tuple[AutoEcole, list[Unit]]] = {}
@@ -576,16 +542,8 @@ def delete_session(actor: User, session_id: int, *, today: dt.date | None = None
     """Delete a session of the agent's department: its reserved units are cancelled first
     (a history row per unit and one e-mail per school listing its cancelled units), then the
     session and its units are deleted (history row). One transaction."""
-    session = db.session.scalar(
-        select(Session)
-        .where(Session.id == session_id, Session.department_id == actor.department_id)
-        .with_for_update()
-    )
-    if session is None:
-        raise NotFound("Session introuvable : elle a peut-être déjà été supprimée.")
-    # Lock the units too (PostgreSQL), so that no reservation slips in unannounced.
-    db.session.scalars(select(Unit).where(Unit.session_id == session.id).with_for_update()).all()
-    session = session_for_dialog(actor, session_id)
+    session = scopes.session(actor.department_id, session_id, message=scopes.SESSION_GONE,
+                             lock=True)
     name = cell_name(session.inspector, session.date, session.start_time, session.end_time)
     if not is_deletable(session, today):
         raise DomainError(f"La session {name} est passée : elle ne peut plus être supprimée.")
@@ -654,8 +612,8 @@ def export_table(
         raise DomainError(f"La période exportée doit compter de 1 à {EXPORT_MAX_WEEKS} semaines.")
     monday = dates.monday_of(start)
     days = [d for w in range(weeks) for d in dates.week_days(monday + dt.timedelta(weeks=w))]
-    inspectors = sorted((i for i in _department_inspectors(actor) if matches(i, search)),
-                        key=name_key)
+    inspectors = sorted((i for i in scopes.department_inspectors(actor.department_id)
+                         if matches(i, search)), key=name_key)
     sessions = {
         (s.inspector_id, s.date, s.tranche): s
         for s in _sessions(actor.department_id, days[0], days[-1])

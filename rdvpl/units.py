@@ -14,10 +14,9 @@ from itertools import groupby
 from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from . import dates
-from .errors import NotFound
 from .extensions import db
 from .models import (
     AutoEcole,
@@ -36,11 +35,6 @@ from .models import (
 # The guide's "Catégorie de permis" filter on this screen. "A" covers "A HC" and "A CIR".
 CATEGORY_FILTERS = ("A", "B", "CE", "Tous")
 ALL_CATEGORIES = "Tous"
-
-UNIT_NOT_FOUND = "Unité introuvable : elle n'existe pas ou n'appartient pas à votre département."
-INSPECTOR_NOT_FOUND = (
-    "Inspecteur introuvable : il n'existe pas ou n'appartient pas à votre département."
-)
 
 
 def paris_wall_clock(now: dt.datetime | None = None) -> dt.datetime:
@@ -269,13 +263,6 @@ def unit_cells(department_id: int, unit_ids, *, now: dt.datetime | None = None
     return cells
 
 
-def scoped_inspector(department_id: int, inspector_id: int) -> Inspector:
-    """The inspector, if of the department; NotFound otherwise."""
-    inspector = db.session.get(Inspector, inspector_id)
-    if inspector is None or inspector.department_id != department_id:
-        raise NotFound(INSPECTOR_NOT_FOUND)
-    return inspector
-
 
 class InspectorName(NamedTuple):
     first_name: str
@@ -348,34 +335,6 @@ def unassigned_summary(
     return Summary([(code, n) for (_, code), n in sorted(totals.items())], lines)
 
 
-def scoped_units(department_id: int, unit_ids) -> list[Unit]:
-    """The units (with session, inspector, centre, category, school), sorted by date and hour;
-    NotFound if any id is unknown or of another department."""
-    ids = set(unit_ids)
-    if not ids:
-        return []
-    units = db.session.scalars(
-        select(Unit).join(Unit.session)
-        .where(Unit.id.in_(ids), Session.department_id == department_id)
-        .options(
-            contains_eager(Unit.session).options(
-                joinedload(Session.inspector), joinedload(Session.centre),
-                joinedload(Session.category),
-            ),
-            joinedload(Unit.auto_ecole),
-        )
-        .order_by(Session.date, Unit.start_time, Session.inspector_id)
-        .execution_options(populate_existing=True)
-    ).unique().all()
-    if len(units) != len(ids):
-        raise NotFound(UNIT_NOT_FOUND)
-    return units
-
-
-def scoped_unit(department_id: int, unit_id: int) -> Unit:
-    """One unit of the department, or NotFound."""
-    return scoped_units(department_id, [unit_id])[0]
-
 
 def selection_by_day(units: list[Unit]) -> list[tuple[dt.date, list[Unit]]]:
     """The selected units grouped by day, as in the panel "Unité(s) en cours d'attribution"."""
@@ -406,15 +365,6 @@ def search_schools(department_id: int, text: str | None, *, limit: int = 8) -> l
                               _fold(s.raison_sociale)))
     return found[:limit]
 
-
-def scoped_school(department_id: int, school_id: int | None) -> AutoEcole:
-    """A school of the department, or NotFound."""
-    school = db.session.get(AutoEcole, school_id) if isinstance(school_id, int) else None
-    if school is None or school.department_id != department_id:
-        raise NotFound(
-            "Auto-école introuvable : elle n'existe pas ou n'est pas rattachée à votre département."
-        )
-    return school
 
 
 @dataclass

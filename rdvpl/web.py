@@ -1,9 +1,9 @@
-"""Request-side helpers shared by every blueprint: full page or block, banners, scoped loads."""
+"""Request-side helpers shared by every blueprint: full page or block, banners, ids in URLs,
+the answer to a committed change. Scoped loads live in rdvpl/scopes.py."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, make_response, render_template, request
-from flask_login import current_user
+from flask import current_app, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
@@ -61,14 +61,6 @@ def error_response(message: str, *, title: str = "Erreur", status: int = 422):
     return make_response(
         render_template("error.html", title=title, message=message), status
     )
-
-
-def get_scoped(model, object_id, *, department_attr: str = "department_id"):
-    """Load ``model`` by id within the signed-in BER agent's department, or answer 404."""
-    obj = db.session.get(model, object_id) if isinstance(object_id, int) else None
-    if obj is None or getattr(obj, department_attr) != current_user.department_id:
-        abort(404)
-    return obj
 
 
 def parse_int(value) -> int | None:

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from rdvpl import booking, dates, units
+from rdvpl import booking, dates, scopes, units
 from rdvpl.errors import Conflict, DomainError, NotFound
 from rdvpl.extensions import db
 from rdvpl.models import (
@@ -164,7 +164,7 @@ def test_database_refuses_a_unit_taken_after_the_check(ber, monkeypatch):
         status=UnitStatus.RESERVED, auto_ecole_id=school("auto-ecole-aurige-51").id))
     db.session.commit()
 
-    real = units.scoped_units
+    real = scopes.units
     calls = []
 
     def stale_read(department_id, unit_ids):
@@ -176,7 +176,7 @@ def test_database_refuses_a_unit_taken_after_the_check(ber, monkeypatch):
         calls.append(1)
         return found
 
-    monkeypatch.setattr(units, "scoped_units", stale_read)
+    monkeypatch.setattr(scopes, "units", stale_read)
     error = refused(Conflict, "vient d'être attribuée à une autre auto-école",
                     lambda: booking.reserve_units(ber, ids, school().id))
     assert "Alliance du 051" in error.message

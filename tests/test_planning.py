@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from rdvpl import dates, planning
+from rdvpl import dates, planning, scopes
 from rdvpl.errors import Conflict, DomainError, NotFound
 from rdvpl.extensions import db
 from rdvpl.models import (
@@ -290,14 +290,14 @@ def test_delete_foreign_or_unknown_session_is_not_found(demo, ctx, whose):
 def test_session_for_dialog_is_scoped(demo, ctx):
     leroy = db.session.scalar(sa.select(Session).where(
         Session.inspector_id == inspector("LEROY").id).limit(1))
-    assert planning.session_for_dialog(ber("034"), leroy.id).id == leroy.id
+    assert scopes.session(ber("034").department_id, leroy.id).id == leroy.id
     with pytest.raises(NotFound):
-        planning.session_for_dialog(ber("011"), leroy.id)
+        scopes.session(ber("011").department_id, leroy.id)
 
 
 def test_reserved_by_school_groups_units(demo, ctx):
     thursday = NEXT_MONDAY + dt.timedelta(days=3)
-    session = planning.session_for_dialog(ber(), session_at("DUMAS", thursday, "S2").id)
+    session = scopes.session(ber().department_id, session_at("DUMAS", thursday, "S2").id)
     groups = planning.reserved_by_school(session)
     assert [(s.raison_sociale, len(u)) for s, u in groups] == [("Alliance Auto-Ecole", 1),
                                                                ("Alliance du 002", 1)]

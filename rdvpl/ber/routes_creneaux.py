@@ -16,7 +16,7 @@ from flask import make_response, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
-from .. import booking, dates, units
+from .. import booking, dates, scopes, units
 from ..errors import Conflict, NotFound
 from ..models import UnitStatus
 from ..web import CLOSE_DIALOG_OOB, banner_html, committed, parse_int, render, wants_fragment
@@ -43,9 +43,9 @@ def _filters(args) -> FiltersForm:
     form = FiltersForm(args)
     inspector_id = form.inspector_id()
     if inspector_id is False:
-        raise NotFound(units.INSPECTOR_NOT_FOUND)
+        raise NotFound(scopes.INSPECTOR_NOT_FOUND)
     if inspector_id is not None:
-        units.scoped_inspector(_department(), inspector_id)
+        scopes.inspector(_department(), inspector_id)
     return form
 
 
@@ -131,7 +131,7 @@ def creneaux_chunk():
 @bp.route("/creneaux/selection")
 def creneaux_selection():
     """The panel "Unité(s) en cours d'attribution" for the ticked units (GET: no change)."""
-    selected = units.scoped_units(_department(), _ids(request.args.getlist("unit")))
+    selected = scopes.units(_department(), _ids(request.args.getlist("unit")))
     if not wants_fragment():
         return _page(**_context(request.args, selected=selected))
     context = {**_common(), "selection": units.selection_by_day(selected),
@@ -155,7 +155,7 @@ def creneaux_schools():
 @bp.route("/creneaux/auto-ecoles/<id:school_id>")
 def creneaux_school(school_id):
     """Choose a school from the suggestions: it is kept as a hidden school id."""
-    school = units.scoped_school(_department(), school_id)
+    school = scopes.school(_department(), school_id)
     if not wants_fragment():
         return _page(**_context(request.args, school=school, q=school.raison_sociale))
     return render(PAGE, "school", **_common(), school=school, q=school.raison_sociale)
@@ -184,7 +184,7 @@ def creneaux_reserve():
 @bp.route("/creneaux/unites/<id:unit_id>")
 def creneaux_unit(unit_id):
     """Tapping a unit: "Détail de l'examen" (reserved) or "Statut de la place" (GET only)."""
-    unit = units.scoped_unit(_department(), unit_id)
+    unit = scopes.unit(_department(), unit_id)
     template, context = _dialog(unit)
     step = request.args.get("etape")
     if not wants_fragment():  # a direct visit: the unit's week, with the dialog open
@@ -230,14 +230,14 @@ def creneaux_status(unit_id):
 def _ids(values) -> list:
     ids = [parse_int(value) for value in values]
     if None in ids:
-        raise NotFound(units.UNIT_NOT_FOUND)
+        raise NotFound(scopes.UNIT_NOT_FOUND)
     return ids
 
 
 def _still_selectable(unit_ids) -> list:
     ids = [i for i in unit_ids if isinstance(i, int)]
     try:
-        found = units.scoped_units(_department(), ids)
+        found = scopes.units(_department(), ids)
     except NotFound:
         return []
     now = units.paris_wall_clock()
@@ -247,7 +247,7 @@ def _still_selectable(unit_ids) -> list:
 
 def _school_or_none(school_id):
     try:
-        return units.scoped_school(_department(), school_id)
+        return scopes.school(_department(), school_id)
     except NotFound:
         return None
 
@@ -293,7 +293,7 @@ def _units_response(unit_ids, banner, status, *, selected=(), school=None, focus
 def _unit_response(unit_id, banner, status=200):
     """After a cancellation or a status change: the banner in #banner (the dialog's buttons
     target it), and out-of-band the unit, the summary counts and the emptied dialog."""
-    unit = units.scoped_unit(_department(), unit_id)
+    unit = scopes.unit(_department(), unit_id)
     if not wants_fragment():
         args = {"inspecteur": str(unit.session.inspector_id),
                 "date": unit.session.date.strftime("%d/%m/%Y")}

@@ -15,7 +15,7 @@ from flask import make_response, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from .. import dates
+from .. import dates, scopes
 from ..errors import Conflict, DomainError, NotFound
 from ..export import planning_xlsx
 from ..extensions import db
@@ -30,7 +30,6 @@ from ..planning import (
     plan_sessions,
     planning_options,
     reserved_by_school,
-    session_for_dialog,
     week_grid,
 )
 from ..web import committed, parse_int, render, render_blocks, wants_fragment, with_banner
@@ -146,7 +145,7 @@ def planning_plan():
 @bp.route("/planification/sessions/<id:session_id>")
 def planning_session(session_id: int):
     """The dialog "Session déjà planifiée" (a direct visit: the session's week, dialog open)."""
-    session = session_for_dialog(current_user, session_id)
+    session = scopes.session(current_user.department_id, session_id)
     groups = reserved_by_school(session)
     dialog = render_template("dialogs/_session_planned.html", session=session, groups=groups,
                              reserved=sum(len(units) for _, units in groups),
