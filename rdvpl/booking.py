@@ -12,7 +12,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import dates, history, scopes, units
+from . import dates, history, scopes
 from .dates import jour_date, utcnow
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db
@@ -108,7 +108,7 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
     school = scopes.school(department_id, school_id)
     selected = scopes.units(department_id, ids)
     for unit in selected:
-        if units.has_started(unit.session.date, unit.start_time, now):
+        if dates.has_started(unit.session.date, unit.start_time, now):
             raise DomainError(f"L'unité {describe_unit(unit)} est passée : elle ne peut plus "
                               "être attribuée. Aucune place n'a été réservée.",
                               title="Réservation impossible")
@@ -167,7 +167,7 @@ def cancel_unit_by_ber(actor, unit_id, *, now: dt.datetime | None = None) -> Uni
     if unit.status != UnitStatus.RESERVED:
         raise Conflict(f"L'unité {describe_unit(unit)} n'est plus réservée : l'examen a déjà "
                        "été annulé.", title="Annulation impossible")
-    if units.has_started(unit.session.date, unit.start_time, now):
+    if dates.has_started(unit.session.date, unit.start_time, now):
         raise DomainError(f"L'examen {describe_unit(unit)} a déjà commencé ou eu lieu : il ne "
                           "peut plus être annulé.", title="Annulation impossible")
     school = unit.auto_ecole
@@ -200,7 +200,7 @@ def set_unit_status(actor, unit_id, status, *, now: dt.datetime | None = None) -
         raise Conflict(f"L'unité {describe_unit(unit)} est réservée pour "
                        f"{unit.auto_ecole.raison_sociale} : annulez d'abord l'examen.",
                        title="Modification impossible")
-    if units.has_started(unit.session.date, unit.start_time, now):
+    if dates.has_started(unit.session.date, unit.start_time, now):
         raise DomainError(f"L'unité {describe_unit(unit)} est passée : son statut ne peut plus "
                           "être modifié.", title="Modification impossible")
     if unit.status == status:

@@ -16,7 +16,19 @@ from flask import make_response, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
-from .. import booking, dates, scopes, units
+from .. import booking, dates, scopes
+from ..creneaux import (
+    CHUNK,
+    STATUS_WORDS,
+    creneaux_week,
+    default_inspector,
+    inspector_choices,
+    search_schools,
+    selection_by_day,
+    unassigned_summary,
+    unit_cells,
+    unit_history,
+)
 from ..errors import Conflict, NotFound
 from ..models import UnitStatus
 from ..web import CLOSE_DIALOG_OOB, banner_html, committed, parse_int, render, wants_fragment
@@ -31,7 +43,6 @@ RESERVED = ("Réservation enregistrée !",
 CANCELLED = ("Annulation enregistrée !",
              "L'examen de votre candidat a bien été annulé et le créneau est passé "
              "automatiquement au statut indisponible.")
-STATUS_WORDS = units.STATUS_WORDS
 
 
 def _department() -> int:
@@ -50,7 +61,7 @@ def _filters(args) -> FiltersForm:
 
 
 def _summary(form: FiltersForm) -> dict:
-    return {"summary": units.unassigned_summary(_department(), form.monday(),
+    return {"summary": unassigned_summary(_department(), form.monday(),
                                                 category=form.category())}
 
 
@@ -61,15 +72,15 @@ def _chosen(form: FiltersForm, choices) -> int | None:
         return None
     if form.inspector_id():
         return form.inspector_id()
-    default = units.default_inspector(choices)
+    default = default_inspector(choices)
     return default.id if default else None
 
 
 def _grid(form: FiltersForm, *, start: int = 0, all_inspectors: bool = False) -> dict:
     """The filter's inspectors and the grid (one inspector, or a chunk of all of them)."""
-    choices = units.inspector_choices(_department(), current_user.id)
+    choices = inspector_choices(_department(), current_user.id)
     chosen = None if all_inspectors else _chosen(form, choices)
-    grid = units.week_grid(_department(), form.monday(), choices, inspector_id=chosen,
+    grid = creneaux_week(_department(), form.monday(), choices, inspector_id=chosen,
                            category=form.category(), start=start)
     return {"choices": choices, "chosen": chosen, "grid": grid}
 
@@ -90,7 +101,7 @@ def _context(args, *, selected=(), school=None, q="", start=0, **extra) -> dict:
         **_grid(form, start=start),
         **_summary(form),
         "selected_ids": {u.id for u in selected},
-        "selection": units.selection_by_day(selected),
+        "selection": selection_by_day(selected),
         "count": len(selected),
         "school": school,
         "q": q,
@@ -101,9 +112,9 @@ def _context(args, *, selected=(), school=None, q="", start=0, **extra) -> dict:
 def _common() -> dict:
     """What every fragment needs: the clock that decides which units are past, and the
     prefix of every unit's URL (one url_for per page, not one per unit)."""
-    return {"now": units.paris_wall_clock(), "has_started": units.has_started, "oob": (),
+    return {"now": dates.paris_wall_clock(), "has_started": dates.has_started, "oob": (),
             "unit_url": url_for("ber.creneaux_unit", unit_id=0)[:-1],
-            "chunk_size": units.CHUNK}
+            "chunk_size": CHUNK}
 
 
 def _page(**context):
@@ -134,7 +145,7 @@ def creneaux_selection():
     selected = scopes.units(_department(), _ids(request.args.getlist("unit")))
     if not wants_fragment():
         return _page(**_context(request.args, selected=selected))
-    context = {**_common(), "selection": units.selection_by_day(selected),
+    context = {**_common(), "selection": selection_by_day(selected),
                "count": len(selected), "oob": ("selbar",)}
     return _blocks(["selection", "selbar"], **context)
 
@@ -143,7 +154,7 @@ def creneaux_selection():
 def creneaux_schools():
     """Suggestions while typing a raison sociale or an ID Aurige (the department's schools)."""
     q = (request.args.get("q") or "").strip()[:80]
-    schools = units.search_schools(_department(), q) if len(q) >= 2 else []
+    schools = search_schools(_department(), q) if len(q) >= 2 else []
     if not wants_fragment():
         return _page(**_context(request.args, q=q, schools=schools))
     # Typing again forgets the school chosen before.
@@ -240,9 +251,9 @@ def _still_selectable(unit_ids) -> list:
         found = scopes.units(_department(), ids)
     except NotFound:
         return []
-    now = units.paris_wall_clock()
+    now = dates.paris_wall_clock()
     return [u for u in found if u.status == UnitStatus.DISPO
-            and not units.has_started(u.session.date, u.start_time, now)]
+            and not dates.has_started(u.session.date, u.start_time, now)]
 
 
 def _school_or_none(school_id):
@@ -277,10 +288,10 @@ def _units_response(unit_ids, banner, status, *, selected=(), school=None, focus
         return _page(**_context(request.form, selected=selected, school=school, q=q),
                      banner=banner), status
     form = _filters(request.form)
-    context = {**_common(), **_summary(form), "selection": units.selection_by_day(selected),
+    context = {**_common(), **_summary(form), "selection": selection_by_day(selected),
                "count": len(selected), "school": school, "q": q,
                "oob": ("summary_total", "summary_lines", "panel", "selbar")}
-    cells = units.unit_cells(_department(), unit_ids)
+    cells = unit_cells(_department(), unit_ids)
     body = "\n".join([
         banner_html(*banner, oob=False),
         _oob_units(cells, focus_unit=focus_unit, checked=[u.id for u in selected]),
@@ -302,7 +313,7 @@ def _unit_response(unit_id, banner, status=200):
     context = {**_common(), **_summary(form), "oob": ("summary_total", "summary_lines")}
     body = "\n".join([
         banner_html(*banner, oob=False),
-        _oob_units(units.unit_cells(_department(), [unit.id]), focus_unit=unit.id),
+        _oob_units(unit_cells(_department(), [unit.id]), focus_unit=unit.id),
         render_block(PAGE, "summary_total", **context),
         render_block(PAGE, "summary_lines", **context),
         CLOSE_DIALOG_OOB,
@@ -312,8 +323,8 @@ def _unit_response(unit_id, banner, status=200):
 
 def _dialog(unit):
     """The dialog template and context for a tapped unit."""
-    context = {**_common(), "unit": unit, "history": units.unit_history(unit.id),
-               "past": units.has_started(unit.session.date, unit.start_time)}
+    context = {**_common(), "unit": unit, "history": unit_history(unit.id),
+               "past": dates.has_started(unit.session.date, unit.start_time)}
     if unit.status == UnitStatus.RESERVED:
         return "dialogs/_unit_detail.html", context
     return "dialogs/_unit_status.html", context

@@ -17,21 +17,11 @@ from werkzeug.datastructures import MultiDict
 
 from .. import dates, scopes
 from ..errors import Conflict, DomainError, NotFound
-from ..export import planning_xlsx
+from ..export import export_table, planning_xlsx
 from ..extensions import db
-from ..planning import (
-    GRID_CHUNK,
-    CellRef,
-    delete_session,
-    export_table,
-    grid_cell,
-    is_deletable,
-    name_capitalised,
-    plan_sessions,
-    planning_options,
-    reserved_by_school,
-    week_grid,
-)
+from ..names import name_capitalised
+from ..planning_grid import GRID_CHUNK, grid_cell, planning_options, planning_week
+from ..sessions import CellRef, delete_session, is_deletable, plan_sessions, reserved_by_school
 from ..web import committed, parse_int, render, render_blocks, wants_fragment, with_banner
 from . import bp
 from .forms_planning import PlanningFilters, parse_cells, parse_export_weeks, parse_filters
@@ -49,7 +39,7 @@ def _filters(args: MultiDict) -> PlanningFilters:
 def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), **extra) -> dict:
     """Everything planning.html needs: the filters, the week's grids (the first chunk of
     inspectors, or the one from ``start``, through those of ``show``), the selection."""
-    grid = week_grid(current_user, f.day, search=f.search, selected=f.selected, start=start,
+    grid = planning_week(current_user, f.day, search=f.search, selected=f.selected, start=start,
                      size=GRID_CHUNK, show=show)
     if not f.centre_given and grid.inspectors:
         # No centre chosen yet: the home centre of the first inspector shown.

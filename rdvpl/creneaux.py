@@ -37,18 +37,6 @@ CATEGORY_FILTERS = ("A", "B", "CE", "Tous")
 ALL_CATEGORIES = "Tous"
 
 
-def paris_wall_clock(now: dt.datetime | None = None) -> dt.datetime:
-    """``now`` (aware, default: the current instant) as a naive Paris wall-clock datetime.
-    A naive ``now`` is taken as already on the Paris wall clock."""
-    now = now or dates.now()
-    if now.tzinfo is not None:
-        now = now.astimezone(dates.PARIS).replace(tzinfo=None)
-    return now
-
-
-def has_started(day: dt.date, start: dt.time, now: dt.datetime | None = None) -> bool:
-    """True once a unit of ``day`` starting at ``start`` has begun (Paris): it is "past"."""
-    return dt.datetime.combine(day, start) <= paris_wall_clock(now)
 
 
 def _category_clause(category: str | None):
@@ -107,7 +95,7 @@ class DayColumn:
 
 
 @dataclass
-class InspectorUnits:
+class CreneauxInspector:
     """One inspector's week in "Gérer les créneaux": the sessions of each day, Monday to
     Saturday, with their units, every string ready to print."""
 
@@ -116,12 +104,12 @@ class InspectorUnits:
 
 
 @dataclass
-class UnitGrid:
+class CreneauxWeek:
     """What the grid shows: ``rows`` for the inspectors of this chunk; ``next_start`` is the
     position of the next chunk in "Tous les inspecteurs" (None: nothing more to load);
     ``total`` is how many inspectors have a session that week."""
 
-    rows: list[InspectorUnits]
+    rows: list[CreneauxInspector]
     start: int = 0
     next_start: int | None = None
     total: int = 0
@@ -153,7 +141,7 @@ def default_inspector(choices: list[InspectorChoice]) -> InspectorChoice | None:
     return next((c for c in choices if c.favourite), choices[0] if choices else None)
 
 
-def week_grid(
+def creneaux_week(
     department_id: int,
     monday: dt.date,
     choices: list[InspectorChoice],
@@ -163,7 +151,7 @@ def week_grid(
     start: int = 0,
     size: int = CHUNK,
     now: dt.datetime | None = None,
-) -> UnitGrid:
+) -> CreneauxWeek:
     """The units of the week, grouped by inspector, day and session, ready to render.
 
     With ``inspector_id``, that inspector's week (shown even without a session). Without it,
@@ -174,7 +162,7 @@ def week_grid(
     clause = _category_clause(category)
     if inspector_id is not None:
         shown = [c for c in choices if c.id == inspector_id]
-        grid = UnitGrid([], total=len(shown))
+        grid = CreneauxWeek([], total=len(shown))
     else:
         query = (select(Session.inspector_id).distinct()
                  .where(Session.department_id == department_id,
@@ -186,7 +174,7 @@ def week_grid(
         start = max(0, start)
         shown = ordered[start:start + size]
         following = start + size
-        grid = UnitGrid([], start, following if following < len(ordered) else None,
+        grid = CreneauxWeek([], start, following if following < len(ordered) else None,
                         len(ordered))
     if not shown:
         return grid
@@ -206,7 +194,7 @@ def week_grid(
     )
     if clause is not None:
         query = query.where(clause)
-    wall = paris_wall_clock(now)
+    wall = dates.paris_wall_clock(now)
     # Babel once per day, not once per unit.
     day_words = {d: (dates.colonne(d), dates.jour_date(d)) for d in days}
     hours: dict[tuple[dt.time, dt.time], str] = {}
@@ -230,7 +218,7 @@ def week_grid(
         past = day < wall.date() or (day == wall.date() and begin <= wall.time())
         box.units.append(UnitCell(unit_id, status, label,
                                   f"{names[insp]}, {day_words[day][1]}, {label}", state, past))
-    grid.rows = [InspectorUnits(c, list(columns[c.id].values())) for c in shown]
+    grid.rows = [CreneauxInspector(c, list(columns[c.id].values())) for c in shown]
     return grid
 
 
@@ -241,7 +229,7 @@ def unit_cells(department_id: int, unit_ids, *, now: dt.datetime | None = None
     ids = {i for i in unit_ids if isinstance(i, int)}
     if not ids:
         return []
-    wall = paris_wall_clock(now)
+    wall = dates.paris_wall_clock(now)
     rows = db.session.execute(
         select(Inspector.last_name, Inspector.first_name, Session.date, Unit.id,
                Unit.start_time, Unit.end_time, Unit.status, AutoEcole.raison_sociale)
@@ -303,7 +291,7 @@ def unassigned_summary(
     """Dispo AE units of the week not yet started, per inspector and category (all inspectors
     of the department, whatever the inspector filter). One SQL statement."""
     days = dates.week_days(monday)
-    wall = paris_wall_clock(now)
+    wall = dates.paris_wall_clock(now)
     query = (
         select(Inspector.first_name, Inspector.last_name, Category.code, Category.position,
                func.count(Unit.id))
