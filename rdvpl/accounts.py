@@ -22,12 +22,11 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import history
+from . import history, notify
 from .dates import utcnow
 from .errors import DomainError
 from .extensions import db
 from .models import OutboxMail, SignInSession, User
-from .notify import queue_mail
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +207,7 @@ def request_password_reset(email: str | None, link_for: Callable[[str], str]) ->
         log.warning("password reset for user %s: %d links already sent this hour", user.id,
                     recent)
         return
-    queue_mail("password_reset", [user.email], "RdvPermis : choisir un nouveau mot de passe",
-               "password_reset", user=user, link=link_for(reset_token(user)))
+    notify.password_reset_email(user, link_for(reset_token(user)))
     db.session.commit()
 
 

@@ -12,19 +12,16 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import dates, history, scopes
+from . import dates, history, notify, scopes
 from .dates import jour_date, utcnow
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db
 from .models import Department, History, Role, Unit, UnitStatus
-from .notify import queue_mail
 
 # ---------------------------------------------------------------------------------------------
 # BER: reserve units for a school, cancel an exam, set a unit's status (BER 4-5)
 # ---------------------------------------------------------------------------------------------
 
-RESERVATION_SUBJECT = "Réservation d'examens pratiques du permis de conduire"
-CANCEL_BY_BER_SUBJECT = "Annulation d'examens pratiques du permis de conduire"
 # The statuses a BER may give a unit itself (a reservation goes through reserve_units).
 SETTABLE_STATUSES = (UnitStatus.INDISPO, UnitStatus.DISPO)
 
@@ -34,14 +31,6 @@ def describe_unit(unit: Unit) -> str:
     s = unit.session
     return (f"du {jour_date(s.date)} de {unit.start_time:%H:%M} à {unit.end_time:%H:%M} "
             f"({s.inspector.nom_prenom})")
-
-
-def mail_unit(unit: Unit) -> dict:
-    """What an e-mail to a school says of a unit (schools only see the inspector's matricule)."""
-    s = unit.session
-    return {"date": s.date, "start": unit.start_time, "end": unit.end_time,
-            "centre": s.centre.name, "category": s.category.code,
-            "inspector": s.inspector.public_name}
 
 
 # What a unit keeps of a reservation once it is cancelled: nothing.
@@ -140,8 +129,7 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
     for unit in selected:
         history.record(actor, "unit.reserved", "unit", unit.id, department_id=department_id,
                        before=before[unit.id], after=history.snapshot_unit(unit))
-    queue_mail("reservation", [school.email], RESERVATION_SUBJECT, "reservation",
-               school=school, units=[mail_unit(u) for u in selected])
+    notify.reservation_email(school, selected)
     db.session.commit()
     return selected
 
@@ -178,8 +166,7 @@ def cancel_unit_by_ber(actor, unit_id, *, now: dt.datetime | None = None) -> Uni
                           "rien n'a été annulé.", title="Annulation impossible"))
     history.record(actor, "unit.cancelled_by_ber", "unit", unit.id, department_id=department_id,
                    before=before, after=history.snapshot_unit(unit))
-    queue_mail("cancel_by_ber", [school.email], CANCEL_BY_BER_SUBJECT, "cancel_by_ber",
-               school=school, units=[mail_unit(unit)])
+    notify.cancellation_by_ber_email(school, [unit])
     db.session.commit()
     return unit
 
@@ -304,14 +291,6 @@ def cancel_unit_by_ae(actor, unit_id: int, now: dt.datetime | None = None) -> Un
         department_id=session.department_id, before=before, after=history.snapshot_unit(unit),
     )
     department = db.session.get(Department, session.department_id)
-    queue_mail(
-        "cancel_by_ae",
-        [department.ber_email],
-        f"Annulation examen {session.category.code} par une auto-école",
-        "cancel_by_ae",
-        school=school,
-        session=session,
-        unit=unit,
-    )
+    notify.cancellation_by_ae_email(department, school, session, unit)
     db.session.commit()
     return unit

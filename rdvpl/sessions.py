@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import dates, scopes
+from . import dates, notify, scopes
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db
 from .history import record, snapshot_session, snapshot_unit
@@ -36,7 +36,6 @@ from .models import (
     as_id,
 )
 from .names import cell_name, fold
-from .notify import queue_mail
 
 _T = dt.time
 
@@ -322,14 +321,7 @@ def delete_session(actor: User, session_id: int, *, today: dt.date | None = None
         for unit in units:
             record(actor, "unit.cancelled", "unit", unit.id, department_id=actor.department_id,
                    before=snapshot_unit(unit), after={"status": "supprimée avec sa session"})
-        queue_mail(
-            "cancel_by_ber", [school.email],
-            "Annulation d'examens pratiques du permis de conduire", "cancel_by_ber",
-            school=school,
-            units=[{"date": session.date, "start": u.start_time, "end": u.end_time,
-                    "centre": session.centre.name, "category": session.category.code,
-                    "inspector": session.inspector.public_name} for u in units],
-        )
+        notify.cancellation_by_ber_email(school, units)
     record(actor, "session.deleted", "session", session.id, department_id=actor.department_id,
            before={**before, "reserved_units": sum(len(u) for _, u in groups)})
     result = DeletedSession(
