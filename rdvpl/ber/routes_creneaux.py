@@ -14,7 +14,7 @@ import datetime as dt
 
 from flask import make_response, render_template, request, url_for
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_blocks
 
 from .. import booking, dates, scopes
 from ..creneaux import (
@@ -31,18 +31,28 @@ from ..creneaux import (
 )
 from ..errors import Conflict, NotFound
 from ..models import UnitStatus
-from ..web import CLOSE_DIALOG_OOB, banner_html, committed, parse_int, render, wants_fragment
+from ..web import (
+    Banner,
+    banner_html,
+    blocks,
+    committed,
+    dialog,
+    fragments,
+    parse_int,
+    render,
+    wants_fragment,
+)
 from . import bp
 from .forms_creneaux import FiltersForm, ReservationForm, StatusForm
 
 PAGE = "ber/creneaux.html"
 
-RESERVED = ("Réservation enregistrée !",
-            "Les places d'examens ont été enregistrées avec succès et l'auto-école a été "
-            "informée par e-mail de ces réservations.")
-CANCELLED = ("Annulation enregistrée !",
-             "L'examen de votre candidat a bien été annulé et le créneau est passé "
-             "automatiquement au statut indisponible.")
+RESERVED = Banner("success", "Réservation enregistrée !",
+                  "Les places d'examens ont été enregistrées avec succès et l'auto-école a "
+                  "été informée par e-mail de ces réservations.")
+CANCELLED = Banner("success", "Annulation enregistrée !",
+                   "L'examen de votre candidat a bien été annulé et le créneau est passé "
+                   "automatiquement au statut indisponible.")
 
 
 def _department() -> int:
@@ -147,7 +157,7 @@ def creneaux_selection():
         return _page(**_context(request.args, selected=selected))
     context = {**_common(), "selection": selection_by_day(selected),
                "count": len(selected), "oob": ("selbar",)}
-    return _blocks(["selection", "selbar"], **context)
+    return blocks(PAGE, ["selection", "selbar"], **context)
 
 
 @bp.route("/creneaux/auto-ecoles")
@@ -160,7 +170,7 @@ def creneaux_schools():
     # Typing again forgets the school chosen before.
     context = {**_common(), "q": q, "schools": schools, "school": None,
                "oob": ("school_choice",)}
-    return _blocks(["suggestions", "school_choice"], **context)
+    return blocks(PAGE, ["suggestions", "school_choice"], **context)
 
 
 @bp.route("/creneaux/auto-ecoles/<id:school_id>")
@@ -184,12 +194,12 @@ def creneaux_reserve():
         # ticked and the school chosen.
         still = _still_selectable(form.unit_ids())
         school = _school_or_none(form.school())
-        return _units_response(form.unit_ids(), ("error", error.title, error.message), 409,
+        return _units_response(form.unit_ids(), Banner("error", error.title, error.message), 409,
                                selected=still, school=school)
     # The focus goes to the first unit just reserved (the button pressed is gone).
-    return committed(lambda: _units_response([u.id for u in reserved], ("success", *RESERVED),
-                                             200, focus_unit=reserved[0].id),
-                     "success", *RESERVED)
+    return committed(lambda: _units_response([u.id for u in reserved], RESERVED, 200,
+                                             focus_unit=reserved[0].id),
+                     RESERVED)
 
 
 @bp.route("/creneaux/unites/<id:unit_id>")
@@ -198,14 +208,13 @@ def creneaux_unit(unit_id):
     unit = scopes.unit(_department(), unit_id)
     template, context = _dialog(unit)
     step = request.args.get("etape")
-    if not wants_fragment():  # a direct visit: the unit's week, with the dialog open
-        args = {"inspecteur": str(unit.session.inspector_id),
-                "date": unit.session.date.strftime("%d/%m/%Y")}
-        dialog = render_template(template, **context)
-        return _page(**_context(args), dialog_html=dialog)
-    if step in ("confirmation", "detail") and unit.status == UnitStatus.RESERVED:
+    if wants_fragment() and step in ("confirmation", "detail") \
+            and unit.status == UnitStatus.RESERVED:
         return render(template, "actions", **context, confirm=step == "confirmation")
-    return make_response(render_template(template, **context))
+    # A direct visit: the unit's week, with the dialog open.
+    args = {"inspecteur": str(unit.session.inspector_id),
+            "date": unit.session.date.strftime("%d/%m/%Y")}
+    return dialog(template, lambda **extra: _page(**_context(args), **extra), **context)
 
 
 @bp.route("/creneaux/unites/<id:unit_id>/annulation", methods=["POST"])
@@ -215,9 +224,8 @@ def creneaux_cancel(unit_id):
     try:
         unit = booking.cancel_unit_by_ber(current_user, unit_id)
     except Conflict as error:
-        return _unit_response(unit_id, ("error", error.title, error.message), 409)
-    return committed(lambda: _unit_response(unit.id, ("success", *CANCELLED)),
-                     "success", *CANCELLED)
+        return _unit_response(unit_id, Banner("error", error.title, error.message), 409)
+    return committed(lambda: _unit_response(unit.id, CANCELLED), CANCELLED)
 
 
 @bp.route("/creneaux/unites/<id:unit_id>/statut", methods=["POST"])
@@ -228,11 +236,11 @@ def creneaux_status(unit_id):
     try:
         unit = booking.set_unit_status(current_user, unit_id, form.status.data)
     except Conflict as error:
-        return _unit_response(unit_id, ("error", error.title, error.message), 409)
+        return _unit_response(unit_id, Banner("error", error.title, error.message), 409)
     message = (f"L'unité {booking.describe_unit(unit)} est maintenant au statut "
                f"« {STATUS_WORDS[UnitStatus(unit.status)]} ».")
-    banner = ("success", "Statut enregistré !", message)
-    return committed(lambda: _unit_response(unit.id, banner), *banner)
+    banner = Banner("success", "Statut enregistré !", message)
+    return committed(lambda: _unit_response(unit.id, banner), banner)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -268,11 +276,6 @@ def _start(args) -> int:
     return max(parse_int(args.get("depuis")) or 0, 0)
 
 
-def _blocks(blocks, *, status=200, **context):
-    body = "\n".join(render_block(PAGE, b, **context) for b in blocks)
-    return make_response(body, status)
-
-
 def _oob_units(cells, *, focus_unit=None, checked=()) -> str:
     """Units swapped alone, out-of-band by their id (``unit-<id>``)."""
     return render_template("partials/_unit.html", **_common(), oob_units=cells,
@@ -292,13 +295,11 @@ def _units_response(unit_ids, banner, status, *, selected=(), school=None, focus
                "count": len(selected), "school": school, "q": q,
                "oob": ("summary_total", "summary_lines", "panel", "selbar")}
     cells = unit_cells(_department(), unit_ids)
-    body = "\n".join([
-        banner_html(*banner, oob=False),
+    return fragments(
+        banner_html(banner, oob=False),
         _oob_units(cells, focus_unit=focus_unit, checked=[u.id for u in selected]),
-        *(render_block(PAGE, b, **context)
-          for b in ("summary_total", "summary_lines", "panel", "selbar")),
-    ])
-    return make_response(body, status)
+        render_blocks(PAGE, ["summary_total", "summary_lines", "panel", "selbar"], **context),
+        status=status)
 
 
 def _unit_response(unit_id, banner, status=200):
@@ -311,14 +312,11 @@ def _unit_response(unit_id, banner, status=200):
         return _page(**_context(args), banner=banner), status
     form = _filters(request.form)
     context = {**_common(), **_summary(form), "oob": ("summary_total", "summary_lines")}
-    body = "\n".join([
-        banner_html(*banner, oob=False),
+    return fragments(
+        banner_html(banner, oob=False),
         _oob_units(unit_cells(_department(), [unit.id]), focus_unit=unit.id),
-        render_block(PAGE, "summary_total", **context),
-        render_block(PAGE, "summary_lines", **context),
-        CLOSE_DIALOG_OOB,
-    ])
-    return make_response(body, status)
+        render_blocks(PAGE, ["summary_total", "summary_lines"], **context),
+        close_dialog=True, status=status)
 
 
 def _dialog(unit):
