@@ -211,7 +211,7 @@ AE_CANCEL_DAYS = 6
 
 LATE_CANCEL_MESSAGE = (
     "Pour une annulation tardive, contactez votre BER : une auto-école ne peut plus annuler "
-    "une unité moins de 6 jours avant la date de l'examen."
+    f"une unité moins de {AE_CANCEL_DAYS} jours avant la date de l'examen."
 )
 PAST_EXAM_MESSAGE = "Cet examen est passé : il ne peut plus être annulé."
 ALREADY_CANCELLED_MESSAGE = (

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from . import dates
 from .extensions import db
 from .models import (
+    STATUS_WORDS,
     AutoEcole,
     Category,
     Centre,
@@ -50,7 +51,6 @@ def _category_clause(category: str | None):
 ALL_INSPECTORS = "tous"
 CHUNK = 6
 
-STATUS_WORDS = {UnitStatus.DISPO: "Dispo AE", UnitStatus.INDISPO: "Indispo"}
 SESSION_NUMBER = {t.value: t.number for t in Tranche}  # "Session 4" for S2
 
 

@@ -41,8 +41,9 @@ def has_started(day: dt.date, start: dt.time, now: dt.datetime | None = None) ->
 
 
 # The days a screen may show. Python's dates end at 31/12/9999, so a week navigated to or
-# exported from a typed "31/12/9999" overflowed; these bounds leave room for twelve weeks on
-# either side and are far beyond any real planning (see planning_horizon in sessions.py).
+# exported from a typed "31/12/9999" overflowed; these bounds leave room for an export
+# (EXPORT_MAX_WEEKS) on either side and are far beyond any real planning (see
+# planning_horizon in sessions.py).
 FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 

@@ -73,6 +73,10 @@ class UnitStatus(enum.StrEnum):
     RESERVED = "reserved"  # held by one driving school
 
 
+# How the screens write a status that is not a reservation (a reserved unit shows its school).
+STATUS_WORDS = {UnitStatus.DISPO: "Dispo AE", UnitStatus.INDISPO: "Indispo"}
+
+
 class Department(db.Model):
     __tablename__ = "department"
 

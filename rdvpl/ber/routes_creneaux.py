@@ -19,7 +19,6 @@ from jinja2_fragments.flask import render_blocks
 from .. import booking, dates, scopes
 from ..creneaux import (
     CHUNK,
-    STATUS_WORDS,
     creneaux_week,
     default_inspector,
     inspector_choices,
@@ -30,7 +29,7 @@ from ..creneaux import (
     unit_history,
 )
 from ..errors import Conflict, NotFound
-from ..models import UnitStatus
+from ..models import STATUS_WORDS, UnitStatus
 from ..web import (
     Banner,
     banner_html,

@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import dates, scopes
 from ..errors import Conflict, DomainError, NotFound
-from ..export import export_table, planning_xlsx
+from ..export import EXPORT_MAX_WEEKS, export_table, planning_xlsx
 from ..extensions import db
 from ..names import name_capitalised
 from ..planning_grid import GRID_CHUNK, grid_cell, planning_options, planning_week
@@ -198,7 +198,8 @@ def planning_export():
         raise DomainError(dates.date_error(request.args.get("date", ""), "."))
     weeks = parse_export_weeks(request.args)
     if weeks is None:
-        raise DomainError("Le nombre de semaines à exporter doit être un nombre entier de 1 à 12.")
+        raise DomainError("Le nombre de semaines à exporter doit être un nombre entier de 1 à "
+                          f"{EXPORT_MAX_WEEKS}.")
     table = export_table(current_user, f.day, weeks, search=f.search,
                          category_code=f.category.code)
     name = (f"plannings-{current_user.department.code}-{f.category.code}-"
