@@ -115,23 +115,26 @@ class PlanningWeek:
         return self.days[-1]
 
 
-def _cell_state(day: dt.date, today: dt.date, saturday_worked: bool) -> CellState:
+def _cell_state(inspector_id: int, day: dt.date, today: dt.date,
+                worked: set[tuple[int, dt.date]]) -> CellState:
+    """The one rule for a cell without a session; ``worked``: the (inspector id, Saturday)
+    pairs declared worked (sessions.worked_saturdays), each inspector's own."""
     if day < today:
         return CellState.PAST
     if day == today:
         return CellState.TODAY
-    if day.weekday() == 5 and not saturday_worked:
+    if day.weekday() == 5 and (inspector_id, day) not in worked:
         return CellState.CLOSED
     return CellState.FREE
 
 
-def _make_cell(inspector, day, tranche, session, today, saturday_worked, selected,
+def _make_cell(inspector, day, tranche, session, today, worked, selected,
                day_label: str | None = None, who: str | None = None) -> GridCell:
     if session is not None:
         start, end, state = session.start_time, session.end_time, CellState.PLANNED
     else:
         start, end = tranche_hours(day, tranche)
-        state = _cell_state(day, today, saturday_worked)
+        state = _cell_state(inspector.id, day, today, worked)
     hours = hours_label(start, end)
     iso = day.isoformat()
     cell = GridCell(
@@ -194,7 +197,7 @@ def planning_week(
         for tranche in Tranche:
             rows.append((tranche, [
                 _make_cell(inspector, d, tranche, sessions.get((inspector.id, d, tranche)), today,
-                           (inspector.id, d) in worked, selected, day_labels[d], who)
+                           worked, selected, day_labels[d], who)
                 for d in days
             ]))
         grid.inspectors.append(PlanningInspector(inspector, inspector.id in favourites, rows))
@@ -213,7 +216,7 @@ def grid_cell(actor: User, inspector_id: int, day: dt.date, tranche: Tranche | s
         .where(Session.inspector_id == inspector.id, Session.date == day,
                Session.tranche == tranche)
     )
-    worked = bool(worked_saturdays(actor.department_id, day, day))
+    worked = worked_saturdays(actor.department_id, day, day)
     planned = None
     if session is not None:
         planned = PlannedSession(session.id, session.start_time, session.end_time,

@@ -28,7 +28,7 @@ from rdvpl.models import (
     UnitStatus,
 )
 from rdvpl.names import name_capitalised
-from rdvpl.planning_grid import CellState, planning_week
+from rdvpl.planning_grid import CellState, grid_cell, planning_week
 from rdvpl.sessions import CellRef, delete_session, plan_sessions, reserved_by_school
 from tests.conftest import user_by_email
 
@@ -349,6 +349,18 @@ def test_week_grid_cell_states(demo, ctx):
     assert friday_s1.name == f"DUMAS Anna, {dates.jour_date(friday_s1.day)}, 13:30 - 15:30"
     monteil = planning_week(ber(), NEXT_MONDAY, search="monteil", today=TODAY)
     assert dict(monteil.inspectors[0].rows)[Tranche.M1][5].state == CellState.CLOSED
+
+
+@pytest.mark.parametrize("last_name, state", [("MONTEIL", CellState.CLOSED),
+                                               ("DUMAS", CellState.FREE)])
+def test_one_cell_and_the_week_agree_on_a_saturday(demo, ctx, last_name, state):
+    """Next Saturday is worked by DUMAS (and MARAIS), not by MONTEIL: the cell swapped alone
+    after an action (grid_cell) says what the week says, for each inspector."""
+    saturday = NEXT_MONDAY + dt.timedelta(days=5)
+    week = planning_week(ber(), NEXT_MONDAY, search=last_name, today=TODAY)
+    assert dict(week.inspectors[0].rows)[Tranche.M2][5].state == state
+    cell = grid_cell(ber(), inspector(last_name).id, saturday, Tranche.M2, today=TODAY)
+    assert cell.state == state
 
 
 def test_week_grid_keeps_selection_of_free_cells_only(demo, ctx):
