@@ -1,8 +1,11 @@
-"""Reserve, cancel and set the status of units; the 6-day rule (domain: no request, no templates).
+"""Reserve, cancel and set the status of units; the 6-day rule (the write side of "Gérer les
+créneaux" and of the school's cancellation).
 
 Sections: BER (reserve_units, cancel_unit_by_ber, set_unit_status) and AE (cancel_unit_by_ae,
-the 6-day rule). Every function takes the actor, enforces every rule, owns its transaction,
-records the history and queues the promised e-mails.
+the 6-day rule). Every function takes the actor, loads what it changes through rdvpl/scopes.py,
+enforces every rule, owns its transaction, records the history and queues the promised e-mail
+through its function in rdvpl/notify.py. No request, no templates: the screens are read by
+rdvpl/creneaux.py and rdvpl/exams.py.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Read side of "Gérer les créneaux" (BER 4-5): the week grid of units, the summary of
 unassigned units, the selection panel, the school search and a unit's history.
 
-Domain reads only: no request, no templates. Every query is scoped by the BER's department,
-and the grid uses a fixed number of SQL statements whatever the number of inspectors.
+Domain reads only: no request, no templates, no change (rdvpl/booking.py makes them). Every
+query is scoped by the BER's department (single records through rdvpl/scopes.py), and the grid
+uses a fixed number of SQL statements whatever the number of inspectors.
 """
 
 from __future__ import annotations
