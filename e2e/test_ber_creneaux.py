@@ -229,7 +229,8 @@ def test_two_agents_race_for_one_unit(new_page):
 def test_all_inspectors_load_as_the_agent_scrolls_to_the_end(page, server_env):
     """A department of 15 inspectors: "Tous les inspecteurs" shows the first ones, the others
     arrive as the agent scrolls, down to the last one."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": server_env["DATABASE_URL"]})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": server_env["DATABASE_URL"],
+                      "SECRET_KEY": server_env["SECRET_KEY"], "MAIL_DELIVERY": "off"})
     count = creneaux.CHUNK * 2 + 3
     with app.app_context():
         email = department_with(count, "906", [(FRIDAY, t) for t in Tranche])
