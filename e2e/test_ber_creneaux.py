@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import expect
 
 from e2e.helpers import body_text, login, settled
-from rdvpl import create_app, dates, units
+from rdvpl import create_app, creneaux, dates
 from rdvpl.extensions import db
 from rdvpl.models import Tranche
 from tests.helpers import AGENT_PASSWORD, department_with
@@ -231,7 +231,7 @@ def test_all_inspectors_load_as_the_agent_scrolls_to_the_end(page, server_env):
     arrive as the agent scrolls, down to the last one."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": server_env["DATABASE_URL"],
                       "SECRET_KEY": server_env["SECRET_KEY"], "MAIL_DELIVERY": "off"})
-    count = units.CHUNK * 2 + 3
+    count = creneaux.CHUNK * 2 + 3
     with app.app_context():
         email = department_with(count, "906", [(FRIDAY, t) for t in Tranche])
         db.engine.dispose()
@@ -250,7 +250,7 @@ def test_all_inspectors_load_as_the_agent_scrolls_to_the_end(page, server_env):
 
     page.get_by_label("Inspecteur").select_option(label="Tous les inspecteurs")
     expect(page).to_have_url(re.compile(r"inspecteur=tous"))
-    expect(page.locator(".creneaux-inspector")).to_have_count(units.CHUNK)
+    expect(page.locator(".creneaux-inspector")).to_have_count(creneaux.CHUNK)
     last = page.get_by_role("heading", name=re.compile(rf"^Prénom NOM{count - 1:03d}\b"))
     expect(last).to_have_count(0)  # not loaded before the agent scrolls
     for _ in range(20):  # a bounded number of flicks down the page

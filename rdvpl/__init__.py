@@ -184,5 +184,13 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_templates(app: Flask) -> None:
+    from .booking import AE_CANCEL_DAYS
+    from .creneaux import CATEGORY_FILTERS
+    from .export import EXPORT_MAX_WEEKS
+    from .models import STATUS_WORDS
+
     app.jinja_env.filters.update(dates.JINJA_FILTERS)
     app.jinja_env.globals["today"] = dates.today
+    # The rules' figures and words, typed once in Python, read by the templates too.
+    app.jinja_env.globals.update(AE_CANCEL_DAYS=AE_CANCEL_DAYS, CATEGORY_FILTERS=CATEGORY_FILTERS,
+                                 EXPORT_MAX_WEEKS=EXPORT_MAX_WEEKS, STATUS_WORDS=STATUS_WORDS)

@@ -22,12 +22,11 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import history
+from . import history, notify
 from .dates import utcnow
 from .errors import DomainError
 from .extensions import db
 from .models import OutboxMail, SignInSession, User
-from .notify import queue_mail
 
 log = logging.getLogger(__name__)
 
@@ -271,8 +270,7 @@ def request_password_reset(email: str | None, link_for: Callable[[str], str]) ->
         log.warning("password reset for user %s: %d links already sent this hour", user.id,
                     recent)
         return
-    queue_mail("password_reset", [user.email], "RdvPermis : choisir un nouveau mot de passe",
-               "password_reset", user=user, link=link_for(reset_token(user)))
+    notify.password_reset_email(user, link_for(reset_token(user)))
     db.session.commit()
 
 
@@ -301,14 +299,10 @@ def reset_password(token: str, password: str, confirm: str) -> User:
 
 # --- account activation ----------------------------------------------------------------------
 
-ACTIVATION_SUBJECT = "Activez votre compte RdvPermis"
-
-
 def queue_activation_mail(user: User, link_for: Callable[[str], str]) -> None:
     """"Activez votre compte RdvPermis": a one-time link valid 48 hours to choose a password,
     through the outbox (the caller commits, with the change that promised it)."""
-    queue_mail("account_activation", [user.email], ACTIVATION_SUBJECT, "account_activation",
-               user=user, link=link_for(activation_token(user)))
+    notify.activation_email(user, link_for(activation_token(user)))
 
 
 def user_for_activation(token: str) -> User:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from . import allocation, booking, demand, units
+from . import allocation, booking, dates, demand
 from .extensions import db
 from .models import (
     AutoEcole,
@@ -74,7 +74,7 @@ class MonthView:
 
 def _free_units_query(department_id: int, month: dt.date, category_id: int, now):
     """Dispo AE units of the month and category not yet started."""
-    wall = units.paris_wall_clock(now)
+    wall = dates.paris_wall_clock(now)
     return (
         select(Unit).join(Unit.session)
         .where(Session.department_id == department_id, Session.category_id == category_id,

@@ -1,8 +1,11 @@
-"""Reserve, cancel and set the status of units; the 6-day rule (domain: no request, no templates).
+"""Reserve, cancel and set the status of units; the 6-day rule (the write side of "Gérer les
+créneaux" and of the school's cancellation).
 
 Sections: BER (reserve_units, cancel_unit_by_ber, set_unit_status) and AE (cancel_unit_by_ae,
-the 6-day rule). Every function takes the actor, enforces every rule, owns its transaction,
-records the history and queues the promised e-mails.
+the 6-day rule). Every function takes the actor, loads what it changes through rdvpl/scopes.py,
+enforces every rule, owns its transaction, records the history and queues the promised e-mail
+through its function in rdvpl/notify.py. No request, no templates: the screens are read by
+rdvpl/creneaux.py and rdvpl/exams.py.
 """
 
 from __future__ import annotations
@@ -12,19 +15,16 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import dates, history, units
+from . import dates, history, notify, scopes
 from .dates import jour_date, utcnow
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db
 from .models import Department, History, Role, Unit, UnitStatus
-from .notify import queue_mail
 
 # ---------------------------------------------------------------------------------------------
 # BER: reserve units for a school, cancel an exam, set a unit's status (BER 4-5)
 # ---------------------------------------------------------------------------------------------
 
-RESERVATION_SUBJECT = "Réservation d'examens pratiques du permis de conduire"
-CANCEL_BY_BER_SUBJECT = "Annulation d'examens pratiques du permis de conduire"
 # The statuses a BER may give a unit itself (a reservation goes through reserve_units).
 SETTABLE_STATUSES = (UnitStatus.INDISPO, UnitStatus.DISPO)
 
@@ -34,14 +34,6 @@ def describe_unit(unit: Unit) -> str:
     s = unit.session
     return (f"du {jour_date(s.date)} de {unit.start_time:%H:%M} à {unit.end_time:%H:%M} "
             f"({s.inspector.nom_prenom})")
-
-
-def mail_unit(unit: Unit) -> dict:
-    """What an e-mail to a school says of a unit (schools only see the inspector's matricule)."""
-    s = unit.session
-    return {"date": s.date, "start": unit.start_time, "end": unit.end_time,
-            "centre": s.centre.name, "category": s.category.code,
-            "inspector": s.inspector.public_name}
 
 
 # What a unit keeps of a reservation once it is cancelled: nothing.
@@ -64,7 +56,7 @@ def _change_unit(unit: Unit, still, values: dict, refusal: Conflict) -> None:
 
 def _require_ber(actor) -> int:
     if actor is None or actor.role != Role.BER or actor.department_id is None:
-        raise NotFound(units.UNIT_NOT_FOUND)
+        raise NotFound(scopes.UNIT_NOT_FOUND)
     return actor.department_id
 
 
@@ -96,14 +88,14 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
     department_id = _require_ber(actor)
     ids = set(unit_ids or ())
     if not all(isinstance(i, int) for i in ids):
-        raise NotFound(units.UNIT_NOT_FOUND)
+        raise NotFound(scopes.UNIT_NOT_FOUND)
     if not ids:
         raise DomainError("Sélectionnez au moins une unité « Dispo AE » dans la grille.",
                           title="Aucune unité sélectionnée")
     if school_id is None:
         raise DomainError("Choisissez une auto-école dans la liste des suggestions avant de "
                           "valider la place d'examen.", title="Auto-école manquante")
-    school = units.scoped_school(department_id, school_id)
+    school = scopes.school(department_id, school_id)
     return _reserve(actor, department_id, {school: ids}, now)[school.id]
 
 
@@ -122,13 +114,13 @@ def reserve_for_schools(actor, plan: dict, *, now: dt.datetime | None = None
     for school_id, unit_ids in (plan or {}).items():
         ids = set(unit_ids or ())
         if not all(isinstance(i, int) for i in ids) or not isinstance(school_id, int):
-            raise NotFound(units.UNIT_NOT_FOUND)
+            raise NotFound(scopes.UNIT_NOT_FOUND)
         if ids & seen:
             raise DomainError("Une même unité figure pour deux auto-écoles : aucune place n'a "
                               "été réservée.", title="Répartition impossible")
         seen |= ids
         if ids:
-            wanted[units.scoped_school(department_id, school_id)] = ids
+            wanted[scopes.school(department_id, school_id)] = ids
     if not wanted:
         raise DomainError("La répartition ne contient plus aucune unité à réserver.",
                           title="Répartition vide")
@@ -145,9 +137,9 @@ def _reserve(actor, department_id: int, wanted: dict, now) -> dict[int, list[Uni
     """
     school_of = {i: school for school, ids in wanted.items() for i in ids}
     all_ids = set(school_of)
-    selected = units.scoped_units(department_id, all_ids)
+    selected = scopes.units(department_id, all_ids)
     for unit in selected:
-        if units.has_started(unit.session.date, unit.start_time, now):
+        if dates.has_started(unit.session.date, unit.start_time, now):
             raise DomainError(f"L'unité {describe_unit(unit)} est passée : elle ne peut plus "
                               "être attribuée. Aucune place n'a été réservée.",
                               title="Réservation impossible")
@@ -180,20 +172,19 @@ def _reserve(actor, department_id: int, wanted: dict, now) -> dict[int, list[Uni
         raise _lost_race(department_id, school_of)
 
     reserved: dict[int, list[Unit]] = {}
-    for unit in units.scoped_units(department_id, all_ids):  # reloaded: reserved
+    for unit in scopes.units(department_id, all_ids):  # reloaded: reserved
         history.record(actor, "unit.reserved", "unit", unit.id, department_id=department_id,
                        before=before[unit.id], after=history.snapshot_unit(unit))
         reserved.setdefault(unit.auto_ecole_id, []).append(unit)
     for school in sorted(wanted, key=lambda s: s.id):
-        queue_mail("reservation", [school.email], RESERVATION_SUBJECT, "reservation",
-                   school=school, units=[mail_unit(u) for u in reserved[school.id]])
+        notify.reservation_email(school, reserved[school.id])
     db.session.commit()
     return reserved
 
 
 def _lost_race(department_id: int, school_of: dict) -> Conflict:
     """After a rolled-back reservation: the refusal naming the unit taken meanwhile."""
-    for unit in units.scoped_units(department_id, school_of):
+    for unit in scopes.units(department_id, school_of):
         if unit.status != UnitStatus.DISPO:
             return _not_dispo(unit, school_of[unit.id])
     return Conflict("Le planning vient d'être modifié en même temps par un autre agent. "
@@ -208,11 +199,11 @@ def cancel_unit_by_ber(actor, unit_id, *, now: dt.datetime | None = None) -> Uni
     reserved — also the second of a double submit (Conflict), an exam already started
     (DomainError: it took place, or is taking place; its record must stay as it was)."""
     department_id = _require_ber(actor)
-    unit = units.scoped_unit(department_id, unit_id)
+    unit = scopes.unit(department_id, unit_id)
     if unit.status != UnitStatus.RESERVED:
         raise Conflict(f"L'unité {describe_unit(unit)} n'est plus réservée : l'examen a déjà "
                        "été annulé.", title="Annulation impossible")
-    if units.has_started(unit.session.date, unit.start_time, now):
+    if dates.has_started(unit.session.date, unit.start_time, now):
         raise DomainError(f"L'examen {describe_unit(unit)} a déjà commencé ou eu lieu : il ne "
                           "peut plus être annulé.", title="Annulation impossible")
     school = unit.auto_ecole
@@ -223,8 +214,7 @@ def cancel_unit_by_ber(actor, unit_id, *, now: dt.datetime | None = None) -> Uni
                           "rien n'a été annulé.", title="Annulation impossible"))
     history.record(actor, "unit.cancelled_by_ber", "unit", unit.id, department_id=department_id,
                    before=before, after=history.snapshot_unit(unit))
-    queue_mail("cancel_by_ber", [school.email], CANCEL_BY_BER_SUBJECT, "cancel_by_ber",
-               school=school, units=[mail_unit(unit)])
+    notify.cancellation_by_ber_email(school, [unit])
     db.session.commit()
     return unit
 
@@ -237,7 +227,7 @@ def set_unit_status(actor, unit_id, status, *, now: dt.datetime | None = None) -
     it already has changes nothing and records nothing.
     """
     department_id = _require_ber(actor)
-    unit = units.scoped_unit(department_id, unit_id)
+    unit = scopes.unit(department_id, unit_id)
     if status not in SETTABLE_STATUSES:
         raise DomainError("Statut inconnu : choisissez « Indisponible » ou « Disponible aux "
                           "auto-écoles ».", title="Statut invalide")
@@ -245,7 +235,7 @@ def set_unit_status(actor, unit_id, status, *, now: dt.datetime | None = None) -
         raise Conflict(f"L'unité {describe_unit(unit)} est réservée pour "
                        f"{unit.auto_ecole.raison_sociale} : annulez d'abord l'examen.",
                        title="Modification impossible")
-    if units.has_started(unit.session.date, unit.start_time, now):
+    if dates.has_started(unit.session.date, unit.start_time, now):
         raise DomainError(f"L'unité {describe_unit(unit)} est passée : son statut ne peut plus "
                           "être modifié.", title="Modification impossible")
     if unit.status == status:
@@ -269,13 +259,12 @@ AE_CANCEL_DAYS = 6
 
 LATE_CANCEL_MESSAGE = (
     "Pour une annulation tardive, contactez votre BER : une auto-école ne peut plus annuler "
-    "une unité moins de 6 jours avant la date de l'examen."
+    f"une unité moins de {AE_CANCEL_DAYS} jours avant la date de l'examen."
 )
 PAST_EXAM_MESSAGE = "Cet examen est passé : il ne peut plus être annulé."
 ALREADY_CANCELLED_MESSAGE = (
     "Cette unité a déjà été annulée : elle n'est plus réservée pour votre auto-école."
 )
-UNIT_NOT_FOUND_MESSAGE = "Cette unité n'est pas (ou plus) réservée pour votre auto-école."
 
 
 def ae_cancel_deadline(unit_date: dt.date) -> dt.date:
@@ -293,6 +282,14 @@ def can_ae_cancel(unit_date: dt.date, now: dt.datetime) -> bool:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("can_ae_cancel needs an aware datetime")
     return now.astimezone(dates.PARIS).date() <= ae_cancel_deadline(unit_date)
+
+
+def _cancelled_since(unit_id, school_id: int) -> bool:
+    """True for a unit no longer reserved that the history shows was once this school's (a
+    cancellation already made: a double submit, or the BER's)."""
+    unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) else None
+    return (unit is not None and unit.status != UnitStatus.RESERVED
+            and _was_ours(unit.id, school_id))
 
 
 def _was_ours(unit_id: int, school_id: int) -> bool:
@@ -317,15 +314,14 @@ def cancel_unit_by_ae(actor, unit_id: int, now: dt.datetime | None = None) -> Un
     """
     now = now or dates.now()
     if actor is None or actor.role != Role.AE or actor.auto_ecole_id is None:
-        raise NotFound(UNIT_NOT_FOUND_MESSAGE)
+        raise NotFound(scopes.SCHOOL_UNIT_NOT_FOUND)
     school_id = actor.auto_ecole_id
-    unit = db.session.get(Unit, unit_id) if isinstance(unit_id, int) else None
-    if unit is None:
-        raise NotFound(UNIT_NOT_FOUND_MESSAGE)
-    if unit.auto_ecole_id != school_id:
-        if unit.status != UnitStatus.RESERVED and _was_ours(unit.id, school_id):
-            raise Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible")
-        raise NotFound(UNIT_NOT_FOUND_MESSAGE)
+    try:
+        unit = scopes.school_unit(school_id, unit_id)
+    except NotFound:
+        if _cancelled_since(unit_id, school_id):
+            raise Conflict(ALREADY_CANCELLED_MESSAGE, title="Annulation impossible") from None
+        raise
     session = unit.session
     if session.date < now.astimezone(dates.PARIS).date():
         raise DomainError(PAST_EXAM_MESSAGE, title="Annulation impossible")
@@ -343,14 +339,6 @@ def cancel_unit_by_ae(actor, unit_id: int, now: dt.datetime | None = None) -> Un
         department_id=session.department_id, before=before, after=history.snapshot_unit(unit),
     )
     department = db.session.get(Department, session.department_id)
-    queue_mail(
-        "cancel_by_ae",
-        [department.ber_email],
-        f"Annulation examen {session.category.code} par une auto-école",
-        "cancel_by_ae",
-        school=school,
-        session=session,
-        unit=unit,
-    )
+    notify.cancellation_by_ae_email(department, school, session, unit)
     db.session.commit()
     return unit

@@ -26,9 +26,24 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def paris_wall_clock(now: dt.datetime | None = None) -> dt.datetime:
+    """``now`` (aware, default: the current instant) as a naive Paris wall-clock datetime.
+    A naive ``now`` is taken as already on the Paris wall clock."""
+    now = now or dt.datetime.now(PARIS)  # the parameter hides now()
+    if now.tzinfo is not None:
+        now = now.astimezone(PARIS).replace(tzinfo=None)
+    return now
+
+
+def has_started(day: dt.date, start: dt.time, now: dt.datetime | None = None) -> bool:
+    """True once a unit of ``day`` starting at ``start`` has begun (Paris): it is "past"."""
+    return dt.datetime.combine(day, start) <= paris_wall_clock(now)
+
+
 # The days a screen may show. Python's dates end at 31/12/9999, so a week navigated to or
-# exported from a typed "31/12/9999" overflowed; these bounds leave room for twelve weeks on
-# either side and are far beyond any real planning (see PLANNING_HORIZON in planning.py).
+# exported from a typed "31/12/9999" overflowed; these bounds leave room for an export
+# (EXPORT_MAX_WEEKS) on either side and are far beyond any real planning (see
+# planning_horizon in sessions.py).
 FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from . import dates, history
+from . import dates, history, notify
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db
 from .models import (
@@ -29,14 +29,12 @@ from .models import (
     Role,
     SchoolDemand,
 )
-from .notify import queue_mail
 
 MAX_UNITS = 500  # per school, month and category (also a database constraint)
 MAX_COMMENT = 500
 DEFAULT_CLOSING_DAY = 20
 DEMAND_MONTHS = 2  # the next two months
 DEFAULT_CATEGORY = "CE"
-CONFIRMATION_SUBJECT = "Votre demande de places d'examen a bien été enregistrée"
 DEMAND_NOT_FOUND = "Cette demande n'existe pas ou n'est pas celle de votre auto-école."
 MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one is unknown, never a database error
 
@@ -221,8 +219,7 @@ def save_demand(actor, *, month, category_code, units, centre_ids, half_day, com
                        title="Demande non enregistrée") from None
     history.record(actor, "demand.saved", "demand", demand.id,
                    department_id=school.department_id, before=before, after=snapshot(demand))
-    queue_mail("demand_confirmation", [school.email], CONFIRMATION_SUBJECT,
-               "demand_confirmation", school=school, demand=demand, closes_on=closes_on)
+    notify.demand_confirmation_email(school, demand, closes_on)
     db.session.commit()
     return demand
 

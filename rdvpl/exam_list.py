@@ -17,7 +17,7 @@ from . import dates
 from .errors import NotFound
 from .extensions import db
 from .models import AutoEcole, Category, Centre, Inspector, Session, Unit, UnitStatus
-from .planning import hours_label
+from .names import hours_label
 from .referentiels import as_id
 
 PAGE_SIZE = 100

@@ -14,8 +14,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
 
+from . import scopes
 from .errors import NotFound
 from .extensions import db
 from .models import Category, Centre, Inspector, Session, Unit, UnitStatus
@@ -103,24 +103,6 @@ def group_months(rows: list[ExamRow]) -> list[MonthTable]:
     return [months[m] for m in sorted(months)]
 
 
-def _reserved_units(school_id: int):
-    """The school's reserved units with their session, centre, inspector and category."""
-    return (
-        select(Unit)
-        .join(Unit.session)
-        .join(Session.centre)
-        .join(Session.inspector)
-        .join(Session.category)
-        .where(Unit.auto_ecole_id == school_id, Unit.status == UnitStatus.RESERVED)
-        .options(
-            contains_eager(Unit.session).options(
-                contains_eager(Session.centre),
-                contains_eager(Session.inspector),
-                contains_eager(Session.category),
-            )
-        )
-    )
-
 
 def school_categories(school_id: int) -> list[Category]:
     """The categories the school has reserved units in (any date), in the usual order."""
@@ -151,18 +133,16 @@ def scheduled_months(
     school_id: int, category_id: int, *, past: bool, today: dt.date
 ) -> list[MonthTable]:
     """The school's exams of one category: upcoming (from today) or past ones, by month."""
-    query = _reserved_units(school_id).where(Session.category_id == category_id)
+    query = scopes.school_units_query(school_id).where(Session.category_id == category_id)
     query = query.where(Session.date < today) if past else query.where(Session.date >= today)
     return group_months(group_rows(list(db.session.scalars(query).unique())))
 
 
 def row_containing(school_id: int, unit_id: int) -> ExamRow:
     """The row (of the school's reserved units) that holds ``unit_id``; NotFound otherwise."""
-    unit = db.session.scalar(_reserved_units(school_id).where(Unit.id == unit_id))
-    if unit is None:
-        raise NotFound("Cette unité n'est pas (ou plus) réservée pour votre auto-école.")
+    unit = scopes.school_unit(school_id, unit_id)
     s = unit.session
-    same_run = _reserved_units(school_id).where(
+    same_run = scopes.school_units_query(school_id).where(
         Session.date == s.date,
         Session.inspector_id == s.inspector_id,
         Session.centre_id == s.centre_id,

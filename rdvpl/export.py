@@ -1,21 +1,91 @@
-"""The planning export (BER 3): plain data -> .xlsx bytes, in the guide's shape (p.13).
+"""The planning export (BER 3): its data (``export_table``, plain rows read from the database)
+and the writer of the .xlsx bytes (``planning_xlsx``, openpyxl only), in the guide's shape (p.13).
 
 Row 1: each inspector's home centre, merged over that inspector's two columns; row 2: "NOM
 Prénom", merged likewise; row 3: "Date | Jour | Tranche | Cat | Centre | Cat | Centre ..."; then
-one row per day (Monday-Saturday) and tranche. No Flask here: rdvpl/planning.py gathers the data.
+one row per day (Monday-Saturday) and tranche. No request here: the route passes the filters.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-if TYPE_CHECKING:
-    from .planning import ExportTable
+from . import dates, scopes
+from .errors import DomainError
+from .extensions import db
+from .models import Session, Tranche, User
+from .names import matches, name_key
+
+# --- the data ---------------------------------------------------------------------------------
+
+EXPORT_MAX_WEEKS = 12
+
+
+@dataclass
+class ExportTable:
+    """Plain data of the export: one column pair per inspector, one row per day and tranche."""
+
+    first_day: dt.date
+    last_day: dt.date
+    inspectors: list[tuple[str, str]]  # (home centre, 'NOM Prénom')
+    # (date, 'ven.', 'M1', one (category, centre) or None per inspector)
+    rows: list[tuple[dt.date, str, str, list[tuple[str, str] | None]]]
+
+
+def export_table(
+    actor: User,
+    start: dt.date,
+    weeks: int = 6,
+    *,
+    search: str | None = None,
+    category_code: str | None = None,
+) -> ExportTable:
+    """The planning of the agent's department from the Monday of ``start`` for ``weeks`` weeks
+    (Monday to Saturday, tranches M1 M2 S1 S2), for the inspectors matching ``search``, sorted
+    by name as in the guide; only sessions of ``category_code`` when given."""
+    if not 1 <= weeks <= EXPORT_MAX_WEEKS:
+        raise DomainError(f"La période exportée doit compter de 1 à {EXPORT_MAX_WEEKS} semaines.")
+    monday = dates.monday_of(start)
+    days = [d for w in range(weeks) for d in dates.week_days(monday + dt.timedelta(weeks=w))]
+    inspectors = sorted((i for i in scopes.department_inspectors(actor.department_id)
+                         if matches(i, search)), key=name_key)
+    sessions = {
+        (s.inspector_id, s.date, s.tranche): s
+        for s in _sessions(actor.department_id, days[0], days[-1])
+        if category_code is None or s.category.code == category_code
+    }
+    rows = []
+    for day in days:
+        for tranche in Tranche:
+            planned = []
+            for inspector in inspectors:
+                s = sessions.get((inspector.id, day, tranche.value))
+                planned.append((s.category.code, s.centre.name) if s else None)
+            rows.append((day, dates.jour_court(day), tranche.value, planned))
+    return ExportTable(
+        first_day=days[0], last_day=days[-1],
+        inspectors=[(i.home_centre.name, i.nom_prenom) for i in inspectors],
+        rows=rows,
+    )
+
+
+def _sessions(department_id: int, first: dt.date, last: dt.date) -> list[Session]:
+    return list(db.session.scalars(
+        select(Session)
+        .options(joinedload(Session.centre), joinedload(Session.category))
+        .where(Session.department_id == department_id, Session.date.between(first, last))
+    ))
+
+
+# --- the workbook -----------------------------------------------------------------------------
 
 FIRST_INSPECTOR_COLUMN = 4  # D: after Date, Jour, Tranche
 HEADER_ROWS = 3

@@ -1,7 +1,7 @@
 """The tables of rdvpl and the constraints the database itself enforces.
 
 Scoping rule: every BER read goes through ``department_id``, every AE read through
-``auto_ecole_id`` (see rdvpl/web.py ``get_scoped``).
+``auto_ecole_id``: records addressed by a request are loaded through rdvpl/scopes.py.
 """
 
 from __future__ import annotations
@@ -72,6 +72,10 @@ class UnitStatus(enum.StrEnum):
     INDISPO = "indispo"  # not offered to schools
     DISPO = "dispo"  # "Dispo AE": free to be assigned
     RESERVED = "reserved"  # held by one driving school
+
+
+# How the screens write a status that is not a reservation (a reserved unit shows its school).
+STATUS_WORDS = {UnitStatus.DISPO: "Dispo AE", UnitStatus.INDISPO: "Indispo"}
 
 
 class Department(db.Model):

@@ -1,5 +1,10 @@
 """Which e-mail each event sends, the outbox, and its delivery.
 
+One function per e-mail (``reservation_email``, ``cancellation_by_ber_email``,
+``cancellation_by_ae_email``, ``password_reset_email``) owns its subject, recipients, templates
+(``templates/email/<name>.txt`` and ``.html``) and data, and calls the generic ``queue_mail``.
+Domain functions call them inside their transaction.
+
 An e-mail is written to ``outbox_mail`` in the same transaction as the change that promises it
 (``queue_mail``), with a Message-ID of its own. Each app process runs a delivery loop (a daemon
 thread, started lazily in the process that serves requests, so never before a gunicorn fork)
@@ -31,7 +36,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from .dates import utcnow
 from .extensions import db, mail
-from .models import OutboxMail
+from .models import AutoEcole, Department, OutboxMail, Session, Unit, User
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,60 @@ def queue_mail(
         log.info("Mail kept in the outbox (no MAIL_SERVER): to=%s subject=%s\n%s",
                  row.recipients, subject, row.body_text)
     return row
+
+
+# --- one function per e-mail ----------------------------------------------------------------
+
+
+def mail_unit(unit: Unit) -> dict:
+    """What an e-mail to a school says of a unit (schools only see the inspector's matricule)."""
+    s = unit.session
+    return {"date": s.date, "start": unit.start_time, "end": unit.end_time,
+            "centre": s.centre.name, "category": s.category.code,
+            "inspector": s.inspector.public_name}
+
+
+def reservation_email(school: AutoEcole, units: list[Unit]) -> OutboxMail:
+    """To the school: the units a BER agent reserved for it (BER 4)."""
+    return queue_mail("reservation", [school.email],
+                      "Réservation d'examens pratiques du permis de conduire", "reservation",
+                      school=school, units=[mail_unit(u) for u in units])
+
+
+def cancellation_by_ber_email(school: AutoEcole, units: list[Unit]) -> OutboxMail:
+    """To the school: its exams the BER cancelled (one unit, or those of a deleted session)."""
+    return queue_mail("cancel_by_ber", [school.email],
+                      "Annulation d'examens pratiques du permis de conduire", "cancel_by_ber",
+                      school=school, units=[mail_unit(u) for u in units])
+
+
+def cancellation_by_ae_email(department: Department, school: AutoEcole, session: Session,
+                             unit: Unit) -> OutboxMail:
+    """To the department's BER mailbox: a school cancelled one of its units (AE 2)."""
+    return queue_mail("cancel_by_ae", [department.ber_email],
+                      f"Annulation examen {session.category.code} par une auto-école",
+                      "cancel_by_ae", school=school, session=session, unit=unit)
+
+
+def password_reset_email(user: User, link: str) -> OutboxMail:
+    """To the user: the one-time link to choose a new password."""
+    return queue_mail("password_reset", [user.email],
+                      "RdvPermis : choisir un nouveau mot de passe", "password_reset",
+                      user=user, link=link)
+
+
+def activation_email(user: User, link: str) -> OutboxMail:
+    """To a new account: "Activez votre compte RdvPermis", the one-time link (48 hours) to choose
+    a password."""
+    return queue_mail("account_activation", [user.email], "Activez votre compte RdvPermis",
+                      "account_activation", user=user, link=link)
+
+
+def demand_confirmation_email(school: AutoEcole, demand, closes_on) -> OutboxMail:
+    """To the school: its monthly demand of places is recorded (AE 3)."""
+    return queue_mail("demand_confirmation", [school.email],
+                      "Votre demande de places d'examen a bien été enregistrée",
+                      "demand_confirmation", school=school, demand=demand, closes_on=closes_on)
 
 
 def _new_message_id() -> str:

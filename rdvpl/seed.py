@@ -31,7 +31,7 @@ from .models import (
     WorkedSaturday,
     school_demand_centre,
 )
-from .planning import build_units, tranche_hours
+from .sessions import new_session
 
 # The guide's category filter lists A HC, A CIR and B beside the heavy ones; only heavy
 # categories are planned in this module.
@@ -162,13 +162,7 @@ def _load(today: dt.date) -> None:
     def plan(inspector, day, tranches, centre, agent=ber):
         made = []
         for tranche in tranches:
-            start, end = tranche_hours(day, tranche)
-            session = Session(department_id=inspector.department_id, inspector=inspector,
-                              centre=centre, category=ce, date=day, tranche=tranche,
-                              start_time=start, end_time=end, created_by_id=agent.id)
-            build_units(session)
-            db.session.add(session)
-            made.append(session)
+            made.append(new_session(inspector, centre, ce, day, tranche, created_by=agent))
         return made
 
     def reserve(session, indexes, school, agent=ber):

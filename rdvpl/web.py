@@ -1,10 +1,19 @@
-"""Request-side helpers shared by every blueprint: full page or block, banners, scoped loads."""
+"""Request-side helpers shared by every blueprint, the app's one htmx response vocabulary:
+full page or block (``render``), several blocks (``blocks``), a banner (``Banner``,
+``banner_html``), pieces of a page with an out-of-band banner and closed dialog
+(``fragments``), a refusal or a done change shown in the banner alone (``banner_only``), a
+dialog that is the whole page on a direct visit (``dialog``), ids in URLs, the answer to a
+committed change. Scoped loads live in rdvpl/scopes.py."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, make_response, render_template, request
-from flask_login import current_user
-from jinja2_fragments.flask import render_block
+from collections.abc import Callable
+from typing import NamedTuple
+
+from flask import Response, current_app, render_template, request
+from htmx_flask import make_response
+from jinja2_fragments.flask import render_block, render_blocks
+from markupsafe import Markup
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
 
@@ -18,7 +27,7 @@ def wants_fragment() -> bool:
     return bool(hx) and not hx.boosted and not hx.history_restore_request
 
 
-def render(template: str, block: str | None = None, *, status: int = 200, **context):
+def render(template: str, block: str | None = None, *, status: int = 200, **context) -> Response:
     """Render the page, or only ``block`` of it for an htmx request (jinja2-fragments)."""
     if block and wants_fragment():
         body = render_block(template, block, **context)
@@ -27,48 +36,74 @@ def render(template: str, block: str | None = None, *, status: int = 200, **cont
     return make_response(body, status)
 
 
-def render_blocks(template: str, blocks: list[str], *, status: int = 200, **context):
-    """Several blocks of one template in one response (the first in place, the rest out-of-band)."""
-    body = "\n".join(render_block(template, b, **context) for b in blocks)
-    return make_response(body, status)
+def blocks(template: str, names: list[str], *, status: int = 200, **context) -> Response:
+    """Several blocks of one template in one response (the first in place, the rest
+    out-of-band: each carries its own ``hx-swap-oob``)."""
+    return make_response(render_blocks(template, names, **context), status)
 
 
-def banner_html(kind: str, title: str, message: str, *, oob: bool = True) -> str:
-    """The DSFR alert shown in #banner. ``kind`` is success, error, info or warning."""
+class Banner(NamedTuple):
+    """What #banner says: ``kind`` is success, error, info or warning. Templates read
+    ``banner.kind``, ``banner.title``, ``banner.message``."""
+
+    kind: str
+    title: str
+    message: str
+
+
+def banner_html(banner: Banner, *, oob: bool = True) -> str:
+    """The DSFR alert shown in #banner (out-of-band unless ``oob`` is False: then it is the
+    content the request targets)."""
+    kind, title, message = banner
     return render_template(
         "partials/_banner.html", kind=kind, title=title, message=message, oob=oob
     )
 
 
+# Empties the dialog container out-of-band: the one way a response closes a dialog.
 CLOSE_DIALOG_OOB = '<div id="dialog" hx-swap-oob="innerHTML"></div>'
 
 
-def with_banner(response, kind: str, title: str, message: str):
-    """Append an out-of-band banner to an htmx response."""
-    response.set_data(response.get_data(as_text=True) + banner_html(kind, title, message))
+def fragments(*parts: str, banner: Banner | None = None, close_dialog: bool = False,
+              status: int = 200) -> Response:
+    """An htmx answer made of ``parts`` (the first swapped into the request's target, the
+    others out-of-band), then the emptied dialog and the banner out-of-band."""
+    body = list(parts)
+    if close_dialog:
+        body.append(CLOSE_DIALOG_OOB)
+    if banner is not None:
+        body.append(banner_html(banner))
+    return make_response("\n".join(body), status)
+
+
+def banner_only(banner: Banner, status: int) -> Response:
+    """For htmx: the banner alone, swapped into #banner whatever the request targeted (the
+    target is left as it is) and scrolled into view; an open dialog is closed so that it does
+    not hide the message."""
+    response = make_response(banner_html(banner, oob=False) + CLOSE_DIALOG_OOB, status,
+                             retarget="#banner")
+    # htmx-flask 0.1.0 refuses swap modifiers such as "show:" (and some plain values).
+    response.headers["HX-Reswap"] = "innerHTML show:#banner:top"
     return response
 
 
-def error_response(message: str, *, title: str = "Erreur", status: int = 422):
-    """A refusal: for htmx only the banner is swapped (the target is left as it is), scrolled
-    into view, and an open dialog is closed so that it does not hide the message."""
+def dialog(template: str, page: Callable[..., Response], **context) -> Response:
+    """A dialog: alone for htmx; on a direct visit of its URL, ``page(dialog_html=...)``, the
+    screen behind it with the dialog open in its ``dialog`` block."""
+    html = render_template(template, **context)
     if wants_fragment():
-        body = banner_html("error", title, message, oob=False) + CLOSE_DIALOG_OOB
-        response = make_response(body, status)
-        response.headers["HX-Retarget"] = "#banner"
-        response.headers["HX-Reswap"] = "innerHTML show:#banner:top"
-        return response
+        return make_response(html)
+    return page(dialog_html=Markup(html))
+
+
+def error_response(message: str, *, title: str = "Erreur", status: int = 422) -> Response:
+    """A refusal: for htmx only the banner is swapped, an open dialog closed; the error page
+    otherwise."""
+    if wants_fragment():
+        return banner_only(Banner("error", title, message), status)
     return make_response(
         render_template("error.html", title=title, message=message), status
     )
-
-
-def get_scoped(model, object_id, *, department_attr: str = "department_id"):
-    """Load ``model`` by id within the signed-in BER agent's department, or answer 404."""
-    obj = db.session.get(model, object_id) if isinstance(object_id, int) else None
-    if obj is None or getattr(obj, department_attr) != current_user.department_id:
-        abort(404)
-    return obj
 
 
 def parse_int(value) -> int | None:
@@ -97,7 +132,7 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
-def committed(render_view, kind: str, title: str, message: str):
+def committed(render_view: Callable[[], Response], banner: Banner) -> Response:
     """The answer to a change that is already committed: ``render_view()`` (the refreshed view
     with its banner), or, if rendering it fails, the banner alone. The change is made, so the
     answer must never read as an error (nor say that nothing was changed)."""
@@ -106,16 +141,13 @@ def committed(render_view, kind: str, title: str, message: str):
     except Exception:
         current_app.logger.exception("the view after a committed change failed to render")
         db.session.rollback()
-    message = f"{message} Rechargez la page pour afficher la situation à jour."
+    banner = banner._replace(
+        message=f"{banner.message} Rechargez la page pour afficher la situation à jour.")
     if wants_fragment():
-        body = banner_html(kind, title, message, oob=False) + CLOSE_DIALOG_OOB
-        response = make_response(body, 200)
-        response.headers["HX-Retarget"] = "#banner"
-        response.headers["HX-Reswap"] = "innerHTML show:#banner:top"
-        return response
+        return banner_only(banner, 200)
     try:
-        return make_response(render_template("done.html", kind=kind, title=title,
-                                             message=message), 200)
+        return make_response(render_template("done.html", kind=banner.kind, title=banner.title,
+                                             message=banner.message), 200)
     except Exception:
         current_app.logger.exception("the page saying a change was made failed to render")
-        return make_response(banner_html(kind, title, message, oob=False), 200)
+        return make_response(banner_html(banner, oob=False), 200)

@@ -25,7 +25,7 @@ from rdvpl.models import (
     User,
     WorkedSaturday,
 )
-from rdvpl.planning import build_units, tranche_hours
+from rdvpl.sessions import new_session
 
 ALLIANCE = "auto-ecole-aurige-1"  # the ID Aurige of "Alliance Auto-Ecole"
 
@@ -48,15 +48,10 @@ def planned_session(last_name: str, day: dt.date, tranche: Tranche = Tranche.M1,
     """A session at the inspector's home centre, planned directly (also in the past): its
     units Dispo AE, those at the ``reserved`` indexes reserved for ``for_school``."""
     who = inspector(last_name)
-    start, end = tranche_hours(day, tranche)
-    session = Session(department_id=who.department_id, inspector=who, centre=who.home_centre,
-                      category=category(category_code), date=day, tranche=tranche,
-                      start_time=start, end_time=end)
-    build_units(session)
+    session = new_session(who, who.home_centre, category(category_code), day, tranche)
     for i in reserved:
         session.units[i].status = UnitStatus.RESERVED
         session.units[i].auto_ecole = for_school
-    db.session.add(session)
     db.session.commit()
     return session
 
@@ -107,17 +102,12 @@ def department_with(n: int, code: str, sessions, *, worked_saturday: dt.date | N
         if worked_saturday:
             db.session.add(WorkedSaturday(inspector=who, date=worked_saturday))
         for j, (day, tranche) in enumerate(sessions):
-            start, end = tranche_hours(day, tranche)
-            session = Session(department_id=department.id, inspector=who, centre=centre,
-                              category=ce, date=day, tranche=tranche, start_time=start,
-                              end_time=end)
-            build_units(session)
+            session = new_session(who, centre, ce, day, tranche)
             if reserve_first:
                 session.units[0].status = UnitStatus.RESERVED
                 session.units[0].auto_ecole = AutoEcole(
                     department=department, raison_sociale=f"École {code}-{i}-{j}",
                     aurige_id=f"aurige-{code}-{i}-{j}", email=f"ecole{code}-{i}-{j}@example.test")
-            db.session.add(session)
         db.session.flush()
         if favourites and i % 2 == 0:
             db.session.add(FavouriteInspector(user_id=agent.id, inspector_id=who.id))

@@ -28,7 +28,7 @@ from rdvpl.models import (
     UnitStatus,
     User,
 )
-from rdvpl.planning import delete_session, plan_sessions
+from rdvpl.sessions import delete_session, plan_sessions
 
 PASSWORD = "mot-de-passe-de-test"
 

@@ -23,7 +23,7 @@ from rdvpl.models import (
     UnitStatus,
     User,
 )
-from rdvpl.planning import build_units
+from rdvpl.sessions import new_session
 from tests.conftest import user_by_email
 from tests.helpers import planned_session, refused, school
 from tests.mailsink import body_html, body_text
@@ -88,15 +88,12 @@ def test_the_mail_reaches_the_ber_mailbox_with_the_guide_text(demo, smtp):
     """The guide's example, p.30: 19 May 2022, 07:00-07:30, CARCASSONNE, cancelled in time."""
     with demo.test_request_context():
         dumas = db.session.scalar(sa.select(Inspector).where(Inspector.matricule == "2488"))
-        session = Session(department_id=dumas.department_id, inspector=dumas,
-                          centre=dumas.home_centre, date=dt.date(2022, 5, 19),
-                          tranche=Tranche.M1, start_time=dt.time(7, 0),
-                          end_time=dt.time(9, 0),
-                          category=db.session.scalar(sa.select(Category).where(
-                              Category.code == "CE")))
-        first, *_ = build_units(session)
+        session = new_session(dumas, dumas.home_centre,
+                              db.session.scalar(sa.select(Category).where(Category.code == "CE")),
+                              dt.date(2022, 5, 19), Tranche.M1, start=dt.time(7, 0),
+                              end=dt.time(9, 0))
+        first, *_ = session.units
         first.status, first.auto_ecole = UnitStatus.RESERVED, school()
-        db.session.add(session)
         db.session.commit()
         actor = user_by_email("alliance@example.test")
         booking.cancel_unit_by_ae(actor, first.id,

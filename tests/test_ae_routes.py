@@ -24,7 +24,7 @@ from rdvpl.models import (
     Unit,
     UnitStatus,
 )
-from rdvpl.planning import build_units
+from rdvpl.sessions import new_session
 from tests.helpers import inspector, school
 
 HX = {"HX-Request": "true"}
@@ -180,14 +180,11 @@ def test_past_exams_on_request(ae, demo):
     with demo.app_context():
         dumas = db.session.scalar(sa.select(Inspector).where(Inspector.matricule == "2488"))
         past_day = dates.today() - dt.timedelta(days=35)
-        session = Session(department_id=dumas.department_id, inspector=dumas,
-                          centre=dumas.home_centre, date=past_day, tranche=Tranche.M1,
-                          start_time=dt.time(8), end_time=dt.time(10),
-                          category=db.session.scalar(sa.select(Category).where(
-                              Category.code == "CE")))
-        for unit in build_units(session)[:3]:
+        session = new_session(dumas, dumas.home_centre,
+                              db.session.scalar(sa.select(Category).where(Category.code == "CE")),
+                              past_day, Tranche.M1, start=dt.time(8), end=dt.time(10))
+        for unit in session.units[:3]:
             unit.status, unit.auto_ecole = UnitStatus.RESERVED, school()
-        db.session.add(session)
         db.session.commit()
     label = dates.jour_date_cap(past_day)
     assert label not in ae.get("/ae/examens").get_data(as_text=True)

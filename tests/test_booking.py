@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from rdvpl import booking, dates, units
+from rdvpl import booking, creneaux, dates, scopes
 from rdvpl.errors import Conflict, DomainError, NotFound
 from rdvpl.extensions import db
 from rdvpl.models import (
@@ -164,7 +164,7 @@ def test_database_refuses_a_unit_taken_after_the_check(ber, monkeypatch):
         status=UnitStatus.RESERVED, auto_ecole_id=school("auto-ecole-aurige-51").id))
     db.session.commit()
 
-    real = units.scoped_units
+    real = scopes.units
     calls = []
 
     def stale_read(department_id, unit_ids):
@@ -176,7 +176,7 @@ def test_database_refuses_a_unit_taken_after_the_check(ber, monkeypatch):
         calls.append(1)
         return found
 
-    monkeypatch.setattr(units, "scoped_units", stale_read)
+    monkeypatch.setattr(scopes, "units", stale_read)
     error = refused(Conflict, "vient d'être attribuée à une autre auto-école",
                     lambda: booking.reserve_units(ber, ids, school().id))
     assert "Alliance du 051" in error.message
@@ -289,7 +289,7 @@ def test_unit_history_reads_who_did_what(ber):
     booking.reserve_units(ber, [unit.id], school().id)
     booking.cancel_unit_by_ber(ber, unit.id)
     booking.set_unit_status(ber, unit.id, "dispo")
-    events = units.unit_history(unit.id)
+    events = creneaux.unit_history(unit.id)
     assert [(e.kind, e.school, e.status) for e in events] == [
         ("reserved", "Alliance Auto-Ecole", "reserved"),
         ("cancelled", "Alliance Auto-Ecole", "indispo"),
@@ -297,23 +297,23 @@ def test_unit_history_reads_who_did_what(ber):
     ]
     assert all(e.actor.id == ber.id for e in events)
     # Stored in UTC, shown on the Paris wall clock.
-    assert abs(units.paris_wall_clock() - events[0].at) < dt.timedelta(minutes=5)
+    assert abs(dates.paris_wall_clock() - events[0].at) < dt.timedelta(minutes=5)
 
 
 def test_summary_counts_future_dispo_units_per_inspector(ber):
     # In two weeks (the demo's "within 6 days" sessions can never fall there): KLÉBER 16
     # units on Thursday, ARNAUD 8 on Tuesday of which 2 are reserved.
     monday = dates.monday_of(dates.today()) + dt.timedelta(days=14)
-    summary = units.unassigned_summary(ber.department_id, monday, category="CE")
+    summary = creneaux.unassigned_summary(ber.department_id, monday, category="CE")
     assert [(line.count, line.category, line.inspector.prenom_nom) for line in summary.lines] == [
         (16, "CE", "Thierry KLÉBER"), (6, "CE", "Agathe ARNAUD")]
     assert summary.totals == [("CE", 22)] and summary.total == 22
-    assert units.unassigned_summary(ber.department_id, monday, category="B").lines == []
+    assert creneaux.unassigned_summary(ber.department_id, monday, category="B").lines == []
     # A reservation and a status change lower the counts; Indispo back to Dispo AE raises them.
     booking.reserve_units(ber, [u.id for u in units_of("KLÉBER", limit=4)], school().id)
     [arnaud] = units_of("ARNAUD", limit=1)
     booking.set_unit_status(ber, arnaud.id, "indispo")
-    summary = units.unassigned_summary(ber.department_id, monday, category="Tous")
+    summary = creneaux.unassigned_summary(ber.department_id, monday, category="Tous")
     assert [(line.count, line.inspector.last_name) for line in summary.lines] == [
         (12, "KLÉBER"), (5, "ARNAUD")]
 
@@ -322,15 +322,15 @@ def test_summary_leaves_out_units_already_started(ber):
     monday = dates.monday_of(dates.today()) + dt.timedelta(days=14)
     session = planned_session("GONZALEZ", monday + dt.timedelta(days=2), Tranche.M1)
     at_0830 = dt.datetime.combine(session.date, dt.time(8, 30), dates.PARIS)
-    summary = units.unassigned_summary(ber.department_id, monday, now=at_0830)
+    summary = creneaux.unassigned_summary(ber.department_id, monday, now=at_0830)
     # 08:00 and 08:30 have started; 09:00 and 09:30 are still to come.
     assert {line.inspector.last_name: line.count for line in summary.lines}["GONZALEZ"] == 2
 
 
 def test_week_grid_groups_sessions_by_inspector_and_day(ber):
     next_monday = dates.monday_of(dates.today()) + dt.timedelta(days=7)
-    choices = units.inspector_choices(ber.department_id, ber.id)
-    grid = units.week_grid(ber.department_id, next_monday, choices, category="CE")
+    choices = creneaux.inspector_choices(ber.department_id, ber.id)
+    grid = creneaux.creneaux_week(ber.department_id, next_monday, choices, category="CE")
     assert [r.inspector.prenom_nom for r in grid.rows] == [
         "Anaïs BARBET", "Anna DUMAS", "Pierrette MARAIS", "Marie MONTEIL"]
     assert (grid.start, grid.next_start, grid.total) == (0, None, 4)
@@ -345,32 +345,32 @@ def test_week_grid_groups_sessions_by_inspector_and_day(ber):
     first = thursday.sessions[1].units[0]
     assert first.name == f"DUMAS Anna, {dates.jour_date(thursday.day)}, 10:00 - 10:30"
     assert (first.hours, first.status, first.past) == ("10:00 - 10:30", "reserved", False)
-    only = units.week_grid(ber.department_id, next_monday, choices,
+    only = creneaux.creneaux_week(ber.department_id, next_monday, choices,
                            inspector_id=inspector("DUMAS").id)
     assert [r.inspector.prenom_nom for r in only.rows] == ["Anna DUMAS"]
-    empty = units.week_grid(ber.department_id, next_monday, choices,
+    empty = creneaux.creneaux_week(ber.department_id, next_monday, choices,
                             inspector_id=inspector("ARNAUD").id)
     assert [r.inspector.prenom_nom for r in empty.rows] == ["Agathe ARNAUD"]
     assert all(c.sessions == [] for c in empty.rows[0].days)
-    assert units.week_grid(ber.department_id, next_monday, choices, category="A").rows == []
+    assert creneaux.creneaux_week(ber.department_id, next_monday, choices, category="A").rows == []
     # By chunks: the inspectors having a session that week, by name, from ``start``.
-    chunk = units.week_grid(ber.department_id, next_monday, choices, category="CE", start=1,
+    chunk = creneaux.creneaux_week(ber.department_id, next_monday, choices, category="CE", start=1,
                             size=2)
     assert [r.inspector.prenom_nom for r in chunk.rows] == ["Anna DUMAS", "Pierrette MARAIS"]
     assert chunk.next_start == 3
-    last = units.week_grid(ber.department_id, next_monday, choices, category="CE", start=3,
+    last = creneaux.creneaux_week(ber.department_id, next_monday, choices, category="CE", start=3,
                            size=2)
     assert [r.inspector.prenom_nom for r in last.rows] == ["Marie MONTEIL"]
     assert last.next_start is None
 
 
 def test_default_inspector_is_the_first_favourite_else_the_first_by_name(ber):
-    choices = units.inspector_choices(ber.department_id, ber.id)
+    choices = creneaux.inspector_choices(ber.department_id, ber.id)
     assert [c.prenom_nom for c in choices if c.favourite] == ["Anna DUMAS", "Marie MONTEIL"]
-    assert units.default_inspector(choices).prenom_nom == "Anna DUMAS"
-    others = units.inspector_choices(ber.department_id, None)  # nobody's favourites
-    assert units.default_inspector(others).prenom_nom == "Agathe ARNAUD"
-    assert units.default_inspector([]) is None
+    assert creneaux.default_inspector(choices).prenom_nom == "Anna DUMAS"
+    others = creneaux.inspector_choices(ber.department_id, None)  # nobody's favourites
+    assert creneaux.default_inspector(others).prenom_nom == "Agathe ARNAUD"
+    assert creneaux.default_inspector([]) is None
 
 
 def test_unit_cells_name_each_unit_as_the_grid_does(ber):
@@ -379,7 +379,7 @@ def test_unit_cells_name_each_unit_as_the_grid_does(ber):
         sa.select(Unit.start_time, Unit.id).join(Unit.session).join(Session.inspector)
         .where(Inspector.last_name == "DUMAS", Session.date == thursday)).all())
     ids = [by_start[dt.time(h, m)] for h, m in ((13, 30), (10, 0), (13, 0))]
-    cells = units.unit_cells(ber.department_id, ids)
+    cells = creneaux.unit_cells(ber.department_id, ids)
     day = dates.jour_date(thursday)
     assert [(c.id, f"{c.name}, {c.state}") for c in cells] == [
         (ids[1], f"DUMAS Anna, {day}, 10:00 - 10:30, Alliance Auto-Ecole"),
@@ -389,20 +389,20 @@ def test_unit_cells_name_each_unit_as_the_grid_does(ber):
     # Another department's units are not there.
     leroy = db.session.scalar(sa.select(Unit.id).join(Unit.session).join(Session.inspector)
                               .where(Inspector.last_name == "LEROY"))
-    assert units.unit_cells(ber.department_id, [leroy]) == []
+    assert creneaux.unit_cells(ber.department_id, [leroy]) == []
 
 
 @pytest.mark.parametrize("text", ["aut", "AUTO", "Écol", "ecole", "aurige-1", "ALLIANCE AUTO"])
 def test_school_search_is_partial_case_and_accent_insensitive(ber, text):
-    names = [s.raison_sociale for s in units.search_schools(ber.department_id, text)]
+    names = [s.raison_sociale for s in creneaux.search_schools(ber.department_id, text)]
     assert "Alliance Auto-Ecole" in names
     assert "Auto-École de l'Hérault" not in names  # another department's school
 
 
 def test_school_search_ranks_and_limits(ber):
-    assert units.search_schools(ber.department_id, "   ") == []
-    assert units.search_schools(ber.department_id, "zzz") == []
-    names = [s.raison_sociale for s in units.search_schools(ber.department_id, "du 0")]
+    assert creneaux.search_schools(ber.department_id, "   ") == []
+    assert creneaux.search_schools(ber.department_id, "zzz") == []
+    names = [s.raison_sociale for s in creneaux.search_schools(ber.department_id, "du 0")]
     assert names == ["Alliance du 002", "Alliance du 011", "Alliance du 051"]
-    herault = units.search_schools(school("auto-ecole-aurige-34").department_id, "herault")
+    herault = creneaux.search_schools(school("auto-ecole-aurige-34").department_id, "herault")
     assert [s.raison_sociale for s in herault] == ["Auto-École de l'Hérault"]

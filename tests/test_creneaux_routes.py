@@ -10,7 +10,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from rdvpl import dates, units
+from rdvpl import creneaux, dates
 from rdvpl.extensions import db
 from rdvpl.models import (
     AutoEcole,
@@ -474,31 +474,31 @@ def test_default_is_the_agents_first_favourite_else_the_first_inspector_by_name(
 
 def test_all_inspectors_load_by_chunks_as_they_scroll_into_view(app, client):
     with app.app_context():
-        email = department_with(units.CHUNK * 2 + 2, "903", [(THURSDAY, Tranche.M1)])
+        email = department_with(creneaux.CHUNK * 2 + 2, "903", [(THURSDAY, Tranche.M1)])
     client.post("/connexion", data={"email": email, "password": AGENT_PASSWORD})
-    names = [f"Prénom NOM{i:03d}" for i in range(units.CHUNK * 2 + 2)]
+    names = [f"Prénom NOM{i:03d}" for i in range(creneaux.CHUNK * 2 + 2)]
 
     first = client.get("/ber/creneaux", query_string=week(inspecteur="tous")).get_data(
         as_text=True)
     assert "<html" in first and '<option value="tous" selected>' in first
-    assert sections(first) == names[:units.CHUNK]
+    assert sections(first) == names[:creneaux.CHUNK]
     [following] = more_links(first)
-    assert f"depuis={units.CHUNK}" in following and "inspecteur=tous" in following
+    assert f"depuis={creneaux.CHUNK}" in following and "inspecteur=tous" in following
     assert "Afficher les inspecteurs suivants" in text(first)
 
     second = client.get(following, headers=HX).get_data(as_text=True)
     assert "<html" not in second and "Gérer les plannings IPCSR" not in second
-    assert sections(second) == names[units.CHUNK:units.CHUNK * 2]
+    assert sections(second) == names[creneaux.CHUNK:creneaux.CHUNK * 2]
     [last_url] = more_links(second)
     last = client.get(last_url, headers=HX).get_data(as_text=True)
-    assert sections(last) == names[units.CHUNK * 2:]
+    assert sections(last) == names[creneaux.CHUNK * 2:]
     assert more_links(last) == [] and "hx-trigger" not in last
     # The units of a chunk are named and open their dialog like the first ones.
     day = dates.jour_date(THURSDAY)
     assert f"{names[-1].split()[1]} Prénom, {day}, 08:00 - 08:30, Dispo AE" in labels(last)
     # A direct visit of a chunk's URL renders the full page from those inspectors on.
     page = client.get(following).get_data(as_text=True)
-    assert "<html" in page and sections(page) == names[units.CHUNK:units.CHUNK * 2]
+    assert "<html" in page and sections(page) == names[creneaux.CHUNK:creneaux.CHUNK * 2]
 
 
 def test_the_grid_declares_the_dialog_target_once_not_on_every_unit(ber, demo):
@@ -513,15 +513,15 @@ def test_the_grid_declares_the_dialog_target_once_not_on_every_unit(ber, demo):
 # --- the week grid's statement count -------------------------------------------------------
 
 # Both departments fill more than a chunk, so that every request has inspectors to show.
-SMALL, LARGE = units.CHUNK + 2, 40
+SMALL, LARGE = creneaux.CHUNK + 2, 40
 
 
 @pytest.mark.parametrize("path, query, headers, shown", [
     ("/ber/creneaux", week(), {}, lambda n: 1),
-    ("/ber/creneaux", week(inspecteur="tous"), {}, lambda n: min(n, units.CHUNK)),
-    ("/ber/creneaux", week(inspecteur="tous"), HX, lambda n: min(n, units.CHUNK)),
-    ("/ber/creneaux/grille", week(inspecteur="tous", depuis=units.CHUNK), HX,
-     lambda n: min(max(n - units.CHUNK, 0), units.CHUNK)),
+    ("/ber/creneaux", week(inspecteur="tous"), {}, lambda n: min(n, creneaux.CHUNK)),
+    ("/ber/creneaux", week(inspecteur="tous"), HX, lambda n: min(n, creneaux.CHUNK)),
+    ("/ber/creneaux/grille", week(inspecteur="tous", depuis=creneaux.CHUNK), HX,
+     lambda n: min(max(n - creneaux.CHUNK, 0), creneaux.CHUNK)),
 ], ids=["default", "all", "all-htmx", "chunk"])
 def test_week_grid_statement_count_does_not_grow_with_inspectors(app, client, path, query,
                                                                   headers, shown):

@@ -8,8 +8,7 @@ import io
 import openpyxl
 
 from rdvpl import dates
-from rdvpl.export import planning_xlsx
-from rdvpl.planning import ExportTable
+from rdvpl.export import ExportTable, planning_xlsx
 
 FRIDAY = dt.date(2022, 2, 11)
 

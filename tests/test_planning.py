@@ -11,8 +11,9 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from rdvpl import dates, planning
+from rdvpl import dates, scopes
 from rdvpl.errors import Conflict, DomainError, NotFound
+from rdvpl.export import export_table
 from rdvpl.extensions import db
 from rdvpl.models import (
     AutoEcole,
@@ -26,7 +27,9 @@ from rdvpl.models import (
     Unit,
     UnitStatus,
 )
-from rdvpl.planning import CellRef, CellState
+from rdvpl.names import name_capitalised
+from rdvpl.planning_grid import CellState, grid_cell, planning_week
+from rdvpl.sessions import CellRef, delete_session, plan_sessions, reserved_by_school
 from tests.conftest import user_by_email
 
 TODAY = dates.today()
@@ -77,7 +80,7 @@ def cells(last_name, day, *tranches) -> list[CellRef]:
 
 
 def plan(cell_refs, centre_name="CARCASSONNE", code="CE", actor=None, today=TODAY):
-    return planning.plan_sessions(actor or ber(), centre(centre_name).id, category(code).id,
+    return plan_sessions(actor or ber(), centre(centre_name).id, category(code).id,
                                   cell_refs, today=today)
 
 
@@ -192,7 +195,7 @@ def test_already_planned_names_the_cell(demo, ctx):
 def test_another_agent_planned_meanwhile_the_unique_constraint_decides(demo, ctx, monkeypatch):
     """Both agents passed the check; the database refuses the second insert: nothing planned."""
     plan(cells("DUMAS", TUESDAY, "S1"))  # the other agent's session
-    monkeypatch.setattr(planning, "_existing_sessions", lambda refs: [])
+    monkeypatch.setattr("rdvpl.sessions._existing_sessions", lambda refs: [])
     before = state()
     with pytest.raises(Conflict, match="vient d'être planifiée par un autre agent"):
         plan(cells("DUMAS", TUESDAY, "M1", "M2", "S1"))
@@ -209,10 +212,10 @@ def test_delete_free_session(demo, ctx):
     plan(cells("MONTEIL", TUESDAY, "M1"))
     session = session_at("MONTEIL", TUESDAY, "M1")
     session_id, before = session.id, state()
-    deleted = planning.delete_session(ber(), session_id)
+    deleted = delete_session(ber(), session_id)
     assert (deleted.category, deleted.centre, deleted.date, deleted.start, deleted.end) == (
         "CE", "CARCASSONNE", TUESDAY, dt.time(8), dt.time(10))
-    assert planning.name_capitalised(deleted.inspector) == "Monteil Marie"
+    assert name_capitalised(deleted.inspector) == "Monteil Marie"
     assert deleted.cancelled_units == 0 and deleted.schools == []
     assert session_at("MONTEIL", TUESDAY, "M1") is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Unit).where(
@@ -228,7 +231,7 @@ def test_delete_session_cancels_reservations_one_mail_per_school(demo, ctx):
     session = session_at("DUMAS", thursday, "S2")  # Alliance Auto-Ecole + Alliance du 002
     reserved = [u.id for u in session.units if u.status == UnitStatus.RESERVED]
     assert len(reserved) == 2
-    deleted = planning.delete_session(ber(), session.id)
+    deleted = delete_session(ber(), session.id)
     assert deleted.cancelled_units == 2
     assert deleted.schools == [("Alliance Auto-Ecole", 1), ("Alliance du 002", 1)]
     cancelled = db.session.scalars(sa.select(History).where(
@@ -251,7 +254,7 @@ def test_delete_session_cancels_reservations_one_mail_per_school(demo, ctx):
 def test_delete_session_one_mail_lists_all_units_of_the_school(demo, ctx):
     thursday = NEXT_MONDAY + dt.timedelta(days=3)
     session = session_at("DUMAS", thursday, "M2")  # 4 units for Alliance Auto-Ecole
-    planning.delete_session(ber(), session.id)
+    delete_session(ber(), session.id)
     [mail] = db.session.scalars(sa.select(OutboxMail)).all()
     assert mail.recipients == "alliance@example.test"
     for start in ("10:00 à 10:30", "10:30 à 11:00", "11:00 à 11:30", "11:30 à 12:00"):
@@ -263,14 +266,14 @@ def test_past_session_cannot_be_deleted(demo, ctx):
     plan(cells("MARAIS", past, "M1"), today=past - dt.timedelta(days=1))
     session_id, before = session_at("MARAIS", past, "M1").id, state()
     with pytest.raises(DomainError, match="est passée : elle ne peut plus être supprimée"):
-        planning.delete_session(ber(), session_id)
+        delete_session(ber(), session_id)
     assert state() == before
 
 
 def test_todays_session_can_still_be_deleted(demo, ctx):
     plan(cells("MARAIS", TUESDAY, "M1"))
     session_id = session_at("MARAIS", TUESDAY, "M1").id
-    planning.delete_session(ber(), session_id, today=TUESDAY)
+    delete_session(ber(), session_id, today=TUESDAY)
     assert session_at("MARAIS", TUESDAY, "M1") is None
 
 
@@ -283,33 +286,33 @@ def test_delete_foreign_or_unknown_session_is_not_found(demo, ctx, whose):
             Session.inspector_id == inspector("LEROY").id).limit(1))
     before = state()
     with pytest.raises(NotFound):
-        planning.delete_session(ber(), session_id)
+        delete_session(ber(), session_id)
     assert state() == before
 
 
 def test_session_for_dialog_is_scoped(demo, ctx):
     leroy = db.session.scalar(sa.select(Session).where(
         Session.inspector_id == inspector("LEROY").id).limit(1))
-    assert planning.session_for_dialog(ber("034"), leroy.id).id == leroy.id
+    assert scopes.session(ber("034").department_id, leroy.id).id == leroy.id
     with pytest.raises(NotFound):
-        planning.session_for_dialog(ber("011"), leroy.id)
+        scopes.session(ber("011").department_id, leroy.id)
 
 
 def test_reserved_by_school_groups_units(demo, ctx):
     thursday = NEXT_MONDAY + dt.timedelta(days=3)
-    session = planning.session_for_dialog(ber(), session_at("DUMAS", thursday, "S2").id)
-    groups = planning.reserved_by_school(session)
+    session = scopes.session(ber().department_id, session_at("DUMAS", thursday, "S2").id)
+    groups = reserved_by_school(session)
     assert [(s.raison_sociale, len(u)) for s, u in groups] == [("Alliance Auto-Ecole", 1),
                                                                ("Alliance du 002", 1)]
 
 
 # ---------------------------------------------------------------------------------------------
-# week_grid
+# planning_week
 # ---------------------------------------------------------------------------------------------
 
 
 def test_week_grid_favourites_first_then_by_name(demo, ctx):
-    grid = planning.week_grid(ber(), WEEK)
+    grid = planning_week(ber(), WEEK)
     names = [(iw.inspector.nom_prenom, iw.favourite) for iw in grid.inspectors]
     assert names == [("DUMAS Anna", True), ("MONTEIL Marie", True), ("ARNAUD Agathe", False),
                      ("BARBET Anaïs", False), ("GONZALEZ Grégory", False),
@@ -323,13 +326,13 @@ def test_week_grid_favourites_first_then_by_name(demo, ctx):
 ])
 def test_week_grid_search_ignores_case_and_accents_and_stays_in_department(
         demo, ctx, search, expected):
-    grid = planning.week_grid(ber(), WEEK, search=search)
+    grid = planning_week(ber(), WEEK, search=search)
     assert [iw.inspector.nom_prenom for iw in grid.inspectors] == expected
 
 
 def test_week_grid_cell_states(demo, ctx):
     thursday = NEXT_MONDAY + dt.timedelta(days=3)
-    grid = planning.week_grid(ber(), NEXT_MONDAY, search="dumas", today=thursday)
+    grid = planning_week(ber(), NEXT_MONDAY, search="dumas", today=thursday)
     rows = dict(grid.inspectors[0].rows)
     m1 = rows[Tranche.M1]
     # Monday to Wednesday are past; one of them may hold the demo's session "within six
@@ -344,15 +347,27 @@ def test_week_grid_cell_states(demo, ctx):
     friday_s1 = rows[Tranche.S1][4]
     assert friday_s1.hours == "13:30 - 15:30"
     assert friday_s1.name == f"DUMAS Anna, {dates.jour_date(friday_s1.day)}, 13:30 - 15:30"
-    monteil = planning.week_grid(ber(), NEXT_MONDAY, search="monteil", today=TODAY)
+    monteil = planning_week(ber(), NEXT_MONDAY, search="monteil", today=TODAY)
     assert dict(monteil.inspectors[0].rows)[Tranche.M1][5].state == CellState.CLOSED
+
+
+@pytest.mark.parametrize("last_name, state", [("MONTEIL", CellState.CLOSED),
+                                               ("DUMAS", CellState.FREE)])
+def test_one_cell_and_the_week_agree_on_a_saturday(demo, ctx, last_name, state):
+    """Next Saturday is worked by DUMAS (and MARAIS), not by MONTEIL: the cell swapped alone
+    after an action (grid_cell) says what the week says, for each inspector."""
+    saturday = NEXT_MONDAY + dt.timedelta(days=5)
+    week = planning_week(ber(), NEXT_MONDAY, search=last_name, today=TODAY)
+    assert dict(week.inspectors[0].rows)[Tranche.M2][5].state == state
+    cell = grid_cell(ber(), inspector(last_name).id, saturday, Tranche.M2, today=TODAY)
+    assert cell.state == state
 
 
 def test_week_grid_keeps_selection_of_free_cells_only(demo, ctx):
     thursday = NEXT_MONDAY + dt.timedelta(days=3)
     selected = {*cells("DUMAS", NEXT_MONDAY + dt.timedelta(days=2), "M1"),
                 *cells("DUMAS", thursday, "M1")}
-    grid = planning.week_grid(ber(), NEXT_MONDAY, search="dumas", selected=selected, today=TODAY)
+    grid = planning_week(ber(), NEXT_MONDAY, search="dumas", selected=selected, today=TODAY)
     m1 = dict(grid.inspectors[0].rows)[Tranche.M1]
     assert [c.selected for c in m1] == [False, False, True, False, False, False]
 
@@ -370,7 +385,7 @@ def test_cell_ref_parsing_rejects_tampered_values():
 
 
 def test_export_table_shape_and_content(demo, ctx):
-    table = planning.export_table(ber(), NEXT_MONDAY + dt.timedelta(days=2), 2,
+    table = export_table(ber(), NEXT_MONDAY + dt.timedelta(days=2), 2,
                                   category_code="CE")
     assert table.first_day == NEXT_MONDAY
     assert table.last_day == NEXT_MONDAY + dt.timedelta(days=12)
@@ -392,21 +407,21 @@ def test_export_table_shape_and_content(demo, ctx):
 
 def test_export_table_follows_filters(demo, ctx):
     plan(cells("DUMAS", TUESDAY, "M1"), code="C")
-    table = planning.export_table(ber(), WEEK, 1, search="dumas", category_code="CE")
+    table = export_table(ber(), WEEK, 1, search="dumas", category_code="CE")
     assert table.inspectors == [("CARCASSONNE", "DUMAS Anna")]
     assert all(r[3] == [None] for r in table.rows)
-    table = planning.export_table(ber(), WEEK, 1, search="dumas", category_code="C")
+    table = export_table(ber(), WEEK, 1, search="dumas", category_code="C")
     assert table.rows[4][3] == [("C", "CARCASSONNE")]  # Tuesday M1
 
 
 @pytest.mark.parametrize("weeks", [0, 13])
 def test_export_table_period_is_bounded(demo, ctx, weeks):
     with pytest.raises(DomainError, match="de 1 à 12 semaines"):
-        planning.export_table(ber(), WEEK, weeks)
+        export_table(ber(), WEEK, weeks)
 
 
 def test_export_table_of_034_has_none_of_011(demo, ctx):
-    table = planning.export_table(ber("034"), NEXT_MONDAY, 1)
+    table = export_table(ber("034"), NEXT_MONDAY, 1)
     assert [name for _, name in table.inspectors] == ["FABRE Claire", "LEROY Paul"]
 
 

@@ -23,7 +23,8 @@ from rdvpl.models import (
     Tranche,
     Unit,
 )
-from rdvpl.planning import GRID_CHUNK, build_units, tranche_hours
+from rdvpl.planning_grid import GRID_CHUNK
+from rdvpl.sessions import new_session
 from tests.helpers import AGENT_PASSWORD, department_with
 
 HX = {"HX-Request": "true"}
@@ -377,12 +378,8 @@ def test_past_session_dialog_offers_no_deletion(ber):
     past = MONDAY - dt.timedelta(days=5)
     dumas, carcassonne = ids("DUMAS")
     ce = db.session.scalar(sa.select(Category).where(Category.code == "CE"))
-    start, end = tranche_hours(past, "M1")
-    session = Session(department_id=db.session.get(Inspector, dumas).department_id,
-                      inspector_id=dumas, centre_id=carcassonne, category=ce, date=past,
-                      tranche="M1", start_time=start, end_time=end)
-    build_units(session)
-    db.session.add(session)
+    session = new_session(db.session.get(Inspector, dumas), db.session.get(Centre, carcassonne),
+                          ce, past, "M1")
     db.session.commit()
     words = text(ber.get(f"/ber/planification/sessions/{session.id}", headers=HX))
     assert "Cette session est passée : elle ne peut plus être supprimée." in words

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from rdvpl import dates, units
+from rdvpl import creneaux, dates
 from rdvpl.booking import reserve_units
 from rdvpl.errors import DomainError
 from rdvpl.extensions import db
@@ -26,7 +26,8 @@ from rdvpl.models import (
     Unit,
     User,
 )
-from rdvpl.planning import delete_session, plan_sessions, week_grid
+from rdvpl.planning_grid import planning_week
+from rdvpl.sessions import delete_session, plan_sessions
 from tests.conftest import user_by_email
 from tests.helpers import inspector, planned_session, school
 
@@ -77,7 +78,7 @@ def test_a_ber_adds_a_centre_an_inspector_and_a_school(demo, client, auth):
     with demo.app_context():
         new = inspector("NOUVEAU")
         assert (new.matricule, new.home_centre_id, new.department_id) == ("9001", limoux_id, aude)
-        assert "NOUVEAU Jeanne" in [c.nom_prenom for c in units.inspector_choices(aude)]
+        assert "NOUVEAU Jeanne" in [c.nom_prenom for c in creneaux.inspector_choices(aude)]
 
     response = client.post(f"/referentiels/departements/{aude}/auto-ecoles", data={
         "raison_sociale": "École de Limoux", "aurige_id": "aurige-limoux",
@@ -88,7 +89,7 @@ def test_a_ber_adds_a_centre_an_inspector_and_a_school(demo, client, auth):
         assert created.email == "limoux@example.test" and created.department_id == aude
         actions = db.session.scalars(sa.select(History.action).order_by(History.id)).all()
         assert actions[-3:] == ["centre.created", "inspector.created", "auto_ecole.created"]
-        assert [s.raison_sociale for s in units.search_schools(aude, "limoux")] == [
+        assert [s.raison_sociale for s in creneaux.search_schools(aude, "limoux")] == [
             "École de Limoux"]
 
 
@@ -223,10 +224,10 @@ def test_an_inactive_inspector_leaves_the_choices_but_keeps_its_past(demo, clien
     with demo.app_context():
         assert db.session.scalars(sa.select(History.action).where(
             History.object_type == "inspector")).all() == ["inspector.deactivated"]
-        assert "GONZALEZ Grégory" not in [c.nom_prenom for c in units.inspector_choices(aude)]
+        assert "GONZALEZ Grégory" not in [c.nom_prenom for c in creneaux.inspector_choices(aude)]
         agent = user_by_email(BER)
         assert "GONZALEZ Grégory" not in [
-            iw.inspector.nom_prenom for iw in week_grid(agent, today).inspectors]
+            iw.inspector.nom_prenom for iw in planning_week(agent, today).inspectors]
         with pytest.raises(DomainError, match="est désactivé"):
             plan_sessions(agent, inspector("GONZALEZ").home_centre_id,
                           ce, [(gonzalez, today + dt.timedelta(days=8), "M1")])
@@ -257,7 +258,7 @@ def test_an_inactive_school_cannot_be_chosen_and_its_accounts_end(demo, client, 
     assert client.post(f"/referentiels/auto-ecoles/{target_id}/activation",
                        data={"actif": "0"}).status_code == 302
     with demo.app_context():
-        assert "Alliance du 002 bis" not in [s.raison_sociale for s in units.search_schools(
+        assert "Alliance du 002 bis" not in [s.raison_sociale for s in creneaux.search_schools(
             aude, "alliance")]
         assert not db.session.get(User, account_id).active
         unit = db.session.scalar(sa.select(Unit).join(Unit.session).where(

@@ -5,19 +5,19 @@ Every query is scoped by ``current_user.auto_ecole_id``: another school's unit i
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import request
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 
 from .. import booking, dates
 from ..errors import DomainError, NotFound
 from ..exams import ExamsView, row_containing, row_near, school_exams
 from ..extensions import db
-from ..web import committed, render, wants_fragment, with_banner
+from ..web import Banner, committed, dialog, fragments, render, wants_fragment
 from . import bp
 from .forms import PAST, ExamsFilterForm
 
 PAGE = "ae/exams.html"
-EMPTY_DIALOG = '<div id="dialog" hx-swap-oob="innerHTML"></div>'
 
 
 def _view(filters: ExamsFilterForm) -> ExamsView:
@@ -45,9 +45,7 @@ def _filter_query(filters: ExamsFilterForm) -> dict[str, str]:
 
 def _dialog(template: str, filters: ExamsFilterForm, **context):
     """The dialog alone for htmx; on a direct visit, the page with the dialog shown in it."""
-    if wants_fragment():
-        return render_template(template, **context)
-    return render(PAGE, view=_view(filters), inline_dialog=template, **context)
+    return dialog(template, lambda **extra: render(PAGE, view=_view(filters), **extra), **context)
 
 
 @bp.route("/examens")
@@ -83,20 +81,19 @@ def cancel(unit_id: int):
         raise
     except DomainError as error:  # late, past, already cancelled: show it with the fresh tables
         db.session.rollback()
-        return _after_cancel(filters, "error", error.title, error.message, error.status_code)
-    done = ("success", "Annulation enregistrée !", "Votre place d'examen a bien été annulée.")
-    return committed(lambda: _after_cancel(filters, *done,
-                                           near=(unit.session.date, unit.start_time)), *done)
+        return _after_cancel(filters, Banner("error", error.title, error.message),
+                             error.status_code)
+    done = Banner("success", "Annulation enregistrée !", "Votre place d'examen a bien été annulée.")
+    return committed(lambda: _after_cancel(filters, done,
+                                           near=(unit.session.date, unit.start_time)), done)
 
 
-def _after_cancel(filters, kind: str, title: str, message: str, status: int = 200, near=None):
+def _after_cancel(filters, banner: Banner, status: int = 200, near=None):
     """The page (direct POST) or the tables, the banner and an empty #dialog (htmx)."""
     view = _view(filters)
     if not wants_fragment():
-        banner = {"kind": kind, "title": title, "message": message}
         return render(PAGE, view=view, banner=banner, status=status)
     # Keyboard users keep their place: the row next to the cancelled unit takes the focus.
     focus_row = row_near(view, *near) if near else None
-    response = render(PAGE, "exams", view=view, focus_row=focus_row, status=status)
-    response.set_data(response.get_data(as_text=True) + EMPTY_DIALOG)
-    return with_banner(response, kind, title, message)
+    return fragments(render_block(PAGE, "exams", view=view, focus_row=focus_row),
+                     banner=banner, close_dialog=True, status=status)

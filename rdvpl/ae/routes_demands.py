@@ -13,7 +13,7 @@ from .. import dates, demand
 from ..errors import DomainError
 from ..extensions import db
 from ..models import AutoEcole
-from ..web import render
+from ..web import Banner, render
 from . import bp
 from .forms import DemandForm, ExamsFilterForm
 
@@ -50,11 +50,10 @@ def save_demand():
             half_day=form.demi_journee.data, comment=form.commentaire.data)
     except DomainError as error:
         db.session.rollback()
-        banner = {"kind": "error", "title": error.title, "message": error.message}
+        banner = Banner("error", error.title, error.message)
         return render(PAGE, "demands", view=_view(form.categorie.data), banner=banner,
                       typed={form.mois.data: form.values()}, status=error.status_code)
-    banner = {"kind": "success", "title": "Demande enregistrée !",
-              "message": f"Votre demande de places d'examen pour {dates.mois(saved.month)} "
-                         "a bien été enregistrée ; un e-mail de confirmation vous a été "
-                         "envoyé."}
+    banner = Banner("success", "Demande enregistrée !",
+                    f"Votre demande de places d'examen pour {dates.mois(saved.month)} a bien "
+                    "été enregistrée ; un e-mail de confirmation vous a été envoyé.")
     return render(PAGE, "demands", view=_view(saved.category.code), banner=banner)

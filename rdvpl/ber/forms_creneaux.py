@@ -7,8 +7,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form, StringField
 from wtforms.validators import Optional
 
+from ..creneaux import ALL_CATEGORIES, ALL_INSPECTORS, CATEGORY_FILTERS
 from ..dates import date_error, monday_of, parse_fr_date, today
-from ..units import ALL_CATEGORIES, ALL_INSPECTORS, CATEGORY_FILTERS
 from ..web import parse_int
 
 

@@ -14,8 +14,9 @@ from flask import abort
 from werkzeug.datastructures import MultiDict
 
 from .. import dates
+from ..export import EXPORT_MAX_WEEKS
 from ..models import Category, Centre, as_id
-from ..planning import EXPORT_MAX_WEEKS, CellRef
+from ..sessions import CellRef
 
 DEFAULT_CATEGORY = "CE"
 DEFAULT_EXPORT_WEEKS = 6

@@ -14,24 +14,44 @@ import datetime as dt
 
 from flask import make_response, render_template, request, url_for
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_blocks
 
-from .. import booking, dates, units
+from .. import booking, dates, scopes
+from ..creneaux import (
+    CHUNK,
+    creneaux_week,
+    default_inspector,
+    inspector_choices,
+    search_schools,
+    selection_by_day,
+    unassigned_summary,
+    unit_cells,
+    unit_history,
+)
 from ..errors import Conflict, NotFound
-from ..models import UnitStatus
-from ..web import CLOSE_DIALOG_OOB, banner_html, committed, parse_int, render, wants_fragment
+from ..models import STATUS_WORDS, UnitStatus
+from ..web import (
+    Banner,
+    banner_html,
+    blocks,
+    committed,
+    dialog,
+    fragments,
+    parse_int,
+    render,
+    wants_fragment,
+)
 from . import bp
 from .forms_creneaux import FiltersForm, ReservationForm, StatusForm
 
 PAGE = "ber/creneaux.html"
 
-RESERVED = ("Réservation enregistrée !",
-            "Les places d'examens ont été enregistrées avec succès et l'auto-école a été "
-            "informée par e-mail de ces réservations.")
-CANCELLED = ("Annulation enregistrée !",
-             "L'examen de votre candidat a bien été annulé et le créneau est passé "
-             "automatiquement au statut indisponible.")
-STATUS_WORDS = units.STATUS_WORDS
+RESERVED = Banner("success", "Réservation enregistrée !",
+                  "Les places d'examens ont été enregistrées avec succès et l'auto-école a "
+                  "été informée par e-mail de ces réservations.")
+CANCELLED = Banner("success", "Annulation enregistrée !",
+                   "L'examen de votre candidat a bien été annulé et le créneau est passé "
+                   "automatiquement au statut indisponible.")
 
 
 def _department() -> int:
@@ -43,14 +63,14 @@ def _filters(args) -> FiltersForm:
     form = FiltersForm(args)
     inspector_id = form.inspector_id()
     if inspector_id is False:
-        raise NotFound(units.INSPECTOR_NOT_FOUND)
+        raise NotFound(scopes.INSPECTOR_NOT_FOUND)
     if inspector_id is not None:
-        units.scoped_inspector(_department(), inspector_id)
+        scopes.inspector(_department(), inspector_id)
     return form
 
 
 def _summary(form: FiltersForm) -> dict:
-    return {"summary": units.unassigned_summary(_department(), form.monday(),
+    return {"summary": unassigned_summary(_department(), form.monday(),
                                                 category=form.category())}
 
 
@@ -61,15 +81,15 @@ def _chosen(form: FiltersForm, choices) -> int | None:
         return None
     if form.inspector_id():
         return form.inspector_id()
-    default = units.default_inspector(choices)
+    default = default_inspector(choices)
     return default.id if default else None
 
 
 def _grid(form: FiltersForm, *, start: int = 0, all_inspectors: bool = False) -> dict:
     """The filter's inspectors and the grid (one inspector, or a chunk of all of them)."""
-    choices = units.inspector_choices(_department(), current_user.id)
+    choices = inspector_choices(_department(), current_user.id)
     chosen = None if all_inspectors else _chosen(form, choices)
-    grid = units.week_grid(_department(), form.monday(), choices, inspector_id=chosen,
+    grid = creneaux_week(_department(), form.monday(), choices, inspector_id=chosen,
                            category=form.category(), start=start)
     return {"choices": choices, "chosen": chosen, "grid": grid}
 
@@ -90,7 +110,7 @@ def _context(args, *, selected=(), school=None, q="", start=0, **extra) -> dict:
         **_grid(form, start=start),
         **_summary(form),
         "selected_ids": {u.id for u in selected},
-        "selection": units.selection_by_day(selected),
+        "selection": selection_by_day(selected),
         "count": len(selected),
         "school": school,
         "q": q,
@@ -101,9 +121,9 @@ def _context(args, *, selected=(), school=None, q="", start=0, **extra) -> dict:
 def _common() -> dict:
     """What every fragment needs: the clock that decides which units are past, and the
     prefix of every unit's URL (one url_for per page, not one per unit)."""
-    return {"now": units.paris_wall_clock(), "has_started": units.has_started, "oob": (),
+    return {"now": dates.paris_wall_clock(), "has_started": dates.has_started, "oob": (),
             "unit_url": url_for("ber.creneaux_unit", unit_id=0)[:-1],
-            "chunk_size": units.CHUNK}
+            "chunk_size": CHUNK}
 
 
 def _page(**context):
@@ -131,31 +151,31 @@ def creneaux_chunk():
 @bp.route("/creneaux/selection")
 def creneaux_selection():
     """The panel "Unité(s) en cours d'attribution" for the ticked units (GET: no change)."""
-    selected = units.scoped_units(_department(), _ids(request.args.getlist("unit")))
+    selected = scopes.units(_department(), _ids(request.args.getlist("unit")))
     if not wants_fragment():
         return _page(**_context(request.args, selected=selected))
-    context = {**_common(), "selection": units.selection_by_day(selected),
+    context = {**_common(), "selection": selection_by_day(selected),
                "count": len(selected), "oob": ("selbar",)}
-    return _blocks(["selection", "selbar"], **context)
+    return blocks(PAGE, ["selection", "selbar"], **context)
 
 
 @bp.route("/creneaux/auto-ecoles")
 def creneaux_schools():
     """Suggestions while typing a raison sociale or an ID Aurige (the department's schools)."""
     q = (request.args.get("q") or "").strip()[:80]
-    schools = units.search_schools(_department(), q) if len(q) >= 2 else []
+    schools = search_schools(_department(), q) if len(q) >= 2 else []
     if not wants_fragment():
         return _page(**_context(request.args, q=q, schools=schools))
     # Typing again forgets the school chosen before.
     context = {**_common(), "q": q, "schools": schools, "school": None,
                "oob": ("school_choice",)}
-    return _blocks(["suggestions", "school_choice"], **context)
+    return blocks(PAGE, ["suggestions", "school_choice"], **context)
 
 
 @bp.route("/creneaux/auto-ecoles/<id:school_id>")
 def creneaux_school(school_id):
     """Choose a school from the suggestions: it is kept as a hidden school id."""
-    school = units.scoped_school(_department(), school_id)
+    school = scopes.school(_department(), school_id)
     if not wants_fragment():
         return _page(**_context(request.args, school=school, q=school.raison_sociale))
     return render(PAGE, "school", **_common(), school=school, q=school.raison_sociale)
@@ -173,28 +193,27 @@ def creneaux_reserve():
         # ticked and the school chosen.
         still = _still_selectable(form.unit_ids())
         school = _school_or_none(form.school())
-        return _units_response(form.unit_ids(), ("error", error.title, error.message), 409,
+        return _units_response(form.unit_ids(), Banner("error", error.title, error.message), 409,
                                selected=still, school=school)
     # The focus goes to the first unit just reserved (the button pressed is gone).
-    return committed(lambda: _units_response([u.id for u in reserved], ("success", *RESERVED),
-                                             200, focus_unit=reserved[0].id),
-                     "success", *RESERVED)
+    return committed(lambda: _units_response([u.id for u in reserved], RESERVED, 200,
+                                             focus_unit=reserved[0].id),
+                     RESERVED)
 
 
 @bp.route("/creneaux/unites/<id:unit_id>")
 def creneaux_unit(unit_id):
     """Tapping a unit: "Détail de l'examen" (reserved) or "Statut de la place" (GET only)."""
-    unit = units.scoped_unit(_department(), unit_id)
+    unit = scopes.unit(_department(), unit_id)
     template, context = _dialog(unit)
     step = request.args.get("etape")
-    if not wants_fragment():  # a direct visit: the unit's week, with the dialog open
-        args = {"inspecteur": str(unit.session.inspector_id),
-                "date": unit.session.date.strftime("%d/%m/%Y")}
-        dialog = render_template(template, **context)
-        return _page(**_context(args), dialog_html=dialog)
-    if step in ("confirmation", "detail") and unit.status == UnitStatus.RESERVED:
+    if wants_fragment() and step in ("confirmation", "detail") \
+            and unit.status == UnitStatus.RESERVED:
         return render(template, "actions", **context, confirm=step == "confirmation")
-    return make_response(render_template(template, **context))
+    # A direct visit: the unit's week, with the dialog open.
+    args = {"inspecteur": str(unit.session.inspector_id),
+            "date": unit.session.date.strftime("%d/%m/%Y")}
+    return dialog(template, lambda **extra: _page(**_context(args), **extra), **context)
 
 
 @bp.route("/creneaux/unites/<id:unit_id>/annulation", methods=["POST"])
@@ -204,9 +223,8 @@ def creneaux_cancel(unit_id):
     try:
         unit = booking.cancel_unit_by_ber(current_user, unit_id)
     except Conflict as error:
-        return _unit_response(unit_id, ("error", error.title, error.message), 409)
-    return committed(lambda: _unit_response(unit.id, ("success", *CANCELLED)),
-                     "success", *CANCELLED)
+        return _unit_response(unit_id, Banner("error", error.title, error.message), 409)
+    return committed(lambda: _unit_response(unit.id, CANCELLED), CANCELLED)
 
 
 @bp.route("/creneaux/unites/<id:unit_id>/statut", methods=["POST"])
@@ -217,11 +235,11 @@ def creneaux_status(unit_id):
     try:
         unit = booking.set_unit_status(current_user, unit_id, form.status.data)
     except Conflict as error:
-        return _unit_response(unit_id, ("error", error.title, error.message), 409)
+        return _unit_response(unit_id, Banner("error", error.title, error.message), 409)
     message = (f"L'unité {booking.describe_unit(unit)} est maintenant au statut "
                f"« {STATUS_WORDS[UnitStatus(unit.status)]} ».")
-    banner = ("success", "Statut enregistré !", message)
-    return committed(lambda: _unit_response(unit.id, banner), *banner)
+    banner = Banner("success", "Statut enregistré !", message)
+    return committed(lambda: _unit_response(unit.id, banner), banner)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -230,24 +248,24 @@ def creneaux_status(unit_id):
 def _ids(values) -> list:
     ids = [parse_int(value) for value in values]
     if None in ids:
-        raise NotFound(units.UNIT_NOT_FOUND)
+        raise NotFound(scopes.UNIT_NOT_FOUND)
     return ids
 
 
 def _still_selectable(unit_ids) -> list:
     ids = [i for i in unit_ids if isinstance(i, int)]
     try:
-        found = units.scoped_units(_department(), ids)
+        found = scopes.units(_department(), ids)
     except NotFound:
         return []
-    now = units.paris_wall_clock()
+    now = dates.paris_wall_clock()
     return [u for u in found if u.status == UnitStatus.DISPO
-            and not units.has_started(u.session.date, u.start_time, now)]
+            and not dates.has_started(u.session.date, u.start_time, now)]
 
 
 def _school_or_none(school_id):
     try:
-        return units.scoped_school(_department(), school_id)
+        return scopes.school(_department(), school_id)
     except NotFound:
         return None
 
@@ -255,11 +273,6 @@ def _school_or_none(school_id):
 def _start(args) -> int:
     """Where the chunk of "Tous les inspecteurs" starts (0 for anything but a count)."""
     return max(parse_int(args.get("depuis")) or 0, 0)
-
-
-def _blocks(blocks, *, status=200, **context):
-    body = "\n".join(render_block(PAGE, b, **context) for b in blocks)
-    return make_response(body, status)
 
 
 def _oob_units(cells, *, focus_unit=None, checked=()) -> str:
@@ -277,43 +290,38 @@ def _units_response(unit_ids, banner, status, *, selected=(), school=None, focus
         return _page(**_context(request.form, selected=selected, school=school, q=q),
                      banner=banner), status
     form = _filters(request.form)
-    context = {**_common(), **_summary(form), "selection": units.selection_by_day(selected),
+    context = {**_common(), **_summary(form), "selection": selection_by_day(selected),
                "count": len(selected), "school": school, "q": q,
                "oob": ("summary_total", "summary_lines", "panel", "selbar")}
-    cells = units.unit_cells(_department(), unit_ids)
-    body = "\n".join([
-        banner_html(*banner, oob=False),
+    cells = unit_cells(_department(), unit_ids)
+    return fragments(
+        banner_html(banner, oob=False),
         _oob_units(cells, focus_unit=focus_unit, checked=[u.id for u in selected]),
-        *(render_block(PAGE, b, **context)
-          for b in ("summary_total", "summary_lines", "panel", "selbar")),
-    ])
-    return make_response(body, status)
+        render_blocks(PAGE, ["summary_total", "summary_lines", "panel", "selbar"], **context),
+        status=status)
 
 
 def _unit_response(unit_id, banner, status=200):
     """After a cancellation or a status change: the banner in #banner (the dialog's buttons
     target it), and out-of-band the unit, the summary counts and the emptied dialog."""
-    unit = units.scoped_unit(_department(), unit_id)
+    unit = scopes.unit(_department(), unit_id)
     if not wants_fragment():
         args = {"inspecteur": str(unit.session.inspector_id),
                 "date": unit.session.date.strftime("%d/%m/%Y")}
         return _page(**_context(args), banner=banner), status
     form = _filters(request.form)
     context = {**_common(), **_summary(form), "oob": ("summary_total", "summary_lines")}
-    body = "\n".join([
-        banner_html(*banner, oob=False),
-        _oob_units(units.unit_cells(_department(), [unit.id]), focus_unit=unit.id),
-        render_block(PAGE, "summary_total", **context),
-        render_block(PAGE, "summary_lines", **context),
-        CLOSE_DIALOG_OOB,
-    ])
-    return make_response(body, status)
+    return fragments(
+        banner_html(banner, oob=False),
+        _oob_units(unit_cells(_department(), [unit.id]), focus_unit=unit.id),
+        render_blocks(PAGE, ["summary_total", "summary_lines"], **context),
+        close_dialog=True, status=status)
 
 
 def _dialog(unit):
     """The dialog template and context for a tapped unit."""
-    context = {**_common(), "unit": unit, "history": units.unit_history(unit.id),
-               "past": units.has_started(unit.session.date, unit.start_time)}
+    context = {**_common(), "unit": unit, "history": unit_history(unit.id),
+               "past": dates.has_started(unit.session.date, unit.start_time)}
     if unit.status == UnitStatus.RESERVED:
         return "dialogs/_unit_detail.html", context
     return "dialogs/_unit_status.html", context

@@ -12,7 +12,7 @@ from flask_login import current_user
 from .. import attribution, dates, demand
 from ..errors import Conflict, DomainError
 from ..extensions import db
-from ..web import render
+from ..web import Banner, render
 from . import bp
 from .forms_demands import MonthForm, ProposalForm
 
@@ -72,16 +72,16 @@ def apply_proposal():
         reserved = attribution.apply(current_user._get_current_object(), form.plan())
     except Conflict as error:  # a unit taken meanwhile: say which, and propose again
         db.session.rollback()
-        banner = {"kind": "error", "title": error.title,
-                  "message": f"{error.message} Une nouvelle répartition est proposée ci-dessous."}
+        banner = Banner("error", error.title,
+                        f"{error.message} Une nouvelle répartition est proposée ci-dessous.")
         return render(PAGE, "results", status=409,
                       **_context(form, proposal=True, banner=banner))
     count = sum(len(v) for v in reserved.values())
-    banner = {"kind": "success", "title": "Répartition appliquée !",
-              "message": f"{count} place{'s' if count > 1 else ''} d'examen réservée"
-                         f"{'s' if count > 1 else ''} pour {len(reserved)} auto-école"
-                         f"{'s' if len(reserved) > 1 else ''} ; chacune a été informée par "
-                         "e-mail de ses réservations."}
+    banner = Banner("success", "Répartition appliquée !",
+                    f"{count} place{'s' if count > 1 else ''} d'examen réservée"
+                    f"{'s' if count > 1 else ''} pour {len(reserved)} auto-école"
+                    f"{'s' if len(reserved) > 1 else ''} ; chacune a été informée par "
+                    "e-mail de ses réservations.")
     return render(PAGE, "results", **_context(form, banner=banner))
 
 
@@ -91,7 +91,7 @@ def closing():
     form = ProposalForm(request.form)
     month, _, _ = _filters(form, strict=True)
     row = demand.set_closing_date(current_user._get_current_object(), month, form.closes_on)
-    banner = {"kind": "success", "title": "Date de clôture enregistrée",
-              "message": f"Les demandes de {dates.mois(month)} sont modifiables par les "
-                         f"auto-écoles jusqu'au {dates.jour_date(row.closes_on)} inclus."}
+    banner = Banner("success", "Date de clôture enregistrée",
+                    f"Les demandes de {dates.mois(month)} sont modifiables par les "
+                    f"auto-écoles jusqu'au {dates.jour_date(row.closes_on)} inclus.")
     return render(PAGE, "results", **_context(form, banner=banner))

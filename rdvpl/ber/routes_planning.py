@@ -11,34 +11,23 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import make_response, render_template, request, send_file, url_for
+from flask import render_template, request, send_file, url_for
 from flask_login import current_user
+from jinja2_fragments.flask import render_blocks
 from werkzeug.datastructures import MultiDict
 
-from .. import dates
+from .. import dates, scopes
 from ..errors import Conflict, DomainError, NotFound
-from ..export import planning_xlsx
+from ..export import EXPORT_MAX_WEEKS, export_table, planning_xlsx
 from ..extensions import db
-from ..planning import (
-    GRID_CHUNK,
-    CellRef,
-    delete_session,
-    export_table,
-    grid_cell,
-    is_deletable,
-    name_capitalised,
-    plan_sessions,
-    planning_options,
-    reserved_by_school,
-    session_for_dialog,
-    week_grid,
-)
-from ..web import committed, parse_int, render, render_blocks, wants_fragment, with_banner
+from ..names import name_capitalised
+from ..planning_grid import GRID_CHUNK, grid_cell, planning_options, planning_week
+from ..sessions import CellRef, delete_session, is_deletable, plan_sessions, reserved_by_school
+from ..web import Banner, committed, dialog, fragments, parse_int, render, wants_fragment
 from . import bp
 from .forms_planning import PlanningFilters, parse_cells, parse_export_weeks, parse_filters
 
 TEMPLATE = "ber/planning.html"
-EMPTY_DIALOG = '<div id="dialog" hx-swap-oob="innerHTML"></div>'
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -50,7 +39,7 @@ def _filters(args: MultiDict) -> PlanningFilters:
 def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), **extra) -> dict:
     """Everything planning.html needs: the filters, the week's grids (the first chunk of
     inspectors, or the one from ``start``, through those of ``show``), the selection."""
-    grid = week_grid(current_user, f.day, search=f.search, selected=f.selected, start=start,
+    grid = planning_week(current_user, f.day, search=f.search, selected=f.selected, start=start,
                      size=GRID_CHUNK, show=show)
     if not f.centre_given and grid.inspectors:
         # No centre chosen yet: the home centre of the first inspector shown.
@@ -74,17 +63,15 @@ def _start(args) -> int:
     return max(parse_int(args.get("depuis")) or 0, 0)
 
 
-def _grid_and_panel(f: PlanningFilters, kind: str, title: str, message: str, status: int,
-                    *, show=frozenset()):
+def _grid_and_panel(f: PlanningFilters, banner: Banner, status: int, *, show=frozenset()):
     """After planning (or a refusal on a stale grid): the grid in place (through the
     inspectors of the cells concerned), the panel and the banner out-of-band; a full page
     when the request is not htmx."""
     if wants_fragment():
-        response = render_blocks(TEMPLATE, ["grid", "panel"], status=status,
-                                 **_context(f, show=show, panel_oob=True))
-        return with_banner(response, kind, title, message)
-    return render(TEMPLATE, status=status, banner=(kind, title, message),
-                  **_context(f, show=show))
+        return fragments(render_blocks(TEMPLATE, ["grid", "panel"],
+                                       **_context(f, show=show, panel_oob=True)),
+                         banner=banner, status=status)
+    return render(TEMPLATE, status=status, banner=banner, **_context(f, show=show))
 
 
 @bp.route("/planification")
@@ -132,30 +119,32 @@ def planning_plan():
         # Stale grid: show what is planned now, keep what can still be selected.
         db.session.rollback()
         f.selected = set(cells)
-        return _grid_and_panel(f, "error", conflict.title, conflict.message, 409,
+        return _grid_and_panel(f, Banner("error", conflict.title, conflict.message), 409,
                                show={c.inspector_id for c in cells})
     f.selected = set()
     message = (f"{len(sessions)} session(s) de permis {f.category.code} planifiée(s) sur le "
                f"centre {f.centre.name}. Leurs places d'examen sont disponibles pour les "
                "auto-écoles (Dispo AE).")
-    return committed(lambda: _grid_and_panel(f, "success", "Succès", message, 200,
-                                             show={c.inspector_id for c in cells}),
-                     "success", "Succès", message)
+    done = Banner("success", "Succès", message)
+    return committed(lambda: _grid_and_panel(f, done, 200, show={c.inspector_id for c in cells}),
+                     done)
 
 
 @bp.route("/planification/sessions/<id:session_id>")
 def planning_session(session_id: int):
     """The dialog "Session déjà planifiée" (a direct visit: the session's week, dialog open)."""
-    session = session_for_dialog(current_user, session_id)
+    session = scopes.session(current_user.department_id, session_id)
     groups = reserved_by_school(session)
-    dialog = render_template("dialogs/_session_planned.html", session=session, groups=groups,
-                             reserved=sum(len(units) for _, units in groups),
-                             deletable=is_deletable(session))
-    if wants_fragment():
-        return dialog
-    f = _filters(MultiDict({"date": dates.ddmmyyyy(session.date), "centre": str(session.centre_id),
-                            "categorie": session.category.code}))
-    return render(TEMPLATE, dialog_html=dialog, **_context(f, show={session.inspector_id}))
+
+    def week(**extra):
+        f = _filters(MultiDict({"date": dates.ddmmyyyy(session.date),
+                                "centre": str(session.centre_id),
+                                "categorie": session.category.code}))
+        return render(TEMPLATE, **extra, **_context(f, show={session.inspector_id}))
+
+    return dialog("dialogs/_session_planned.html", week, session=session, groups=groups,
+                  reserved=sum(len(units) for _, units in groups),
+                  deletable=is_deletable(session))
 
 
 @bp.route("/planification/sessions/<id:session_id>/suppression", methods=["POST"])
@@ -173,10 +162,10 @@ def planning_delete(session_id: int):
             cell = grid_cell(current_user, ref.inspector_id, ref.day, ref.tranche)
         except NotFound:  # a tampered cell: the refusal alone
             raise error from None
-        response = make_response(render_template("partials/_cell.html", one_cell=cell,
-                                                 session_url=_session_url())
-                                 + EMPTY_DIALOG, error.status_code)
-        return with_banner(response, "error", error.title, error.message)
+        return fragments(render_template("partials/_cell.html", one_cell=cell,
+                                         session_url=_session_url()),
+                         banner=Banner("error", error.title, error.message), close_dialog=True,
+                         status=error.status_code)
     message = (f"Vous avez bien supprimé la session de permis {deleted.category} du "
                f"{dates.ddmmyyyy(deleted.date)} de {dates.hhmm(deleted.start)} à "
                f"{dates.hhmm(deleted.end)}, sur le centre {deleted.centre} pour l'inspecteur "
@@ -185,21 +174,20 @@ def planning_delete(session_id: int):
         schools = ", ".join(f"{name} ({n} place(s))" for name, n in deleted.schools)
         message += (". Les places d'examen réservées ont été annulées et les auto-écoles "
                     f"informées par e-mail : {schools}.")
-    return committed(lambda: _after_delete(deleted, message), "success", "Succès", message)
+    done = Banner("success", "Succès", message)
+    return committed(lambda: _after_delete(deleted, done), done)
 
 
-def _after_delete(deleted, message: str):
+def _after_delete(deleted, banner: Banner):
     """The page of the session's week (direct POST), or the freed cell, the banner and an
     empty dialog (htmx)."""
     if not wants_fragment():
         f = _filters(MultiDict({"date": dates.ddmmyyyy(deleted.date)}))
-        return render(TEMPLATE, banner=("success", "Succès", message),
-                      **_context(f, show={deleted.inspector.id}))
+        return render(TEMPLATE, banner=banner, **_context(f, show={deleted.inspector.id}))
     cell = grid_cell(current_user, deleted.inspector.id, deleted.date, deleted.tranche)
-    response = make_response(render_template("partials/_cell.html", one_cell=cell,
-                                             session_url=_session_url(), autofocus=True)
-                             + EMPTY_DIALOG)
-    return with_banner(response, "success", "Succès", message)
+    return fragments(render_template("partials/_cell.html", one_cell=cell,
+                                     session_url=_session_url(), autofocus=True),
+                     banner=banner, close_dialog=True)
 
 
 @bp.route("/planification/export")
@@ -210,7 +198,8 @@ def planning_export():
         raise DomainError(dates.date_error(request.args.get("date", ""), "."))
     weeks = parse_export_weeks(request.args)
     if weeks is None:
-        raise DomainError("Le nombre de semaines à exporter doit être un nombre entier de 1 à 12.")
+        raise DomainError("Le nombre de semaines à exporter doit être un nombre entier de 1 à "
+                          f"{EXPORT_MAX_WEEKS}.")
     table = export_table(current_user, f.day, weeks, search=f.search,
                          category_code=f.category.code)
     name = (f"plannings-{current_user.department.code}-{f.category.code}-"

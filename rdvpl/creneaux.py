@@ -1,8 +1,9 @@
 """Read side of "Gérer les créneaux" (BER 4-5): the week grid of units, the summary of
 unassigned units, the selection panel, the school search and a unit's history.
 
-Domain reads only: no request, no templates. Every query is scoped by the BER's department,
-and the grid uses a fixed number of SQL statements whatever the number of inspectors.
+Domain reads only: no request, no templates, no change (rdvpl/booking.py makes them). Every
+query is scoped by the BER's department (single records through rdvpl/scopes.py), and the grid
+uses a fixed number of SQL statements whatever the number of inspectors.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from itertools import groupby
 from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from . import dates
-from .errors import DomainError, NotFound
 from .extensions import db
 from .models import (
+    STATUS_WORDS,
     AutoEcole,
     Category,
     Centre,
@@ -37,24 +38,7 @@ from .models import (
 CATEGORY_FILTERS = ("A", "B", "CE", "Tous")
 ALL_CATEGORIES = "Tous"
 
-UNIT_NOT_FOUND = "Unité introuvable : elle n'existe pas ou n'appartient pas à votre département."
-INSPECTOR_NOT_FOUND = (
-    "Inspecteur introuvable : il n'existe pas ou n'appartient pas à votre département."
-)
 
-
-def paris_wall_clock(now: dt.datetime | None = None) -> dt.datetime:
-    """``now`` (aware, default: the current instant) as a naive Paris wall-clock datetime.
-    A naive ``now`` is taken as already on the Paris wall clock."""
-    now = now or dates.now()
-    if now.tzinfo is not None:
-        now = now.astimezone(dates.PARIS).replace(tzinfo=None)
-    return now
-
-
-def has_started(day: dt.date, start: dt.time, now: dt.datetime | None = None) -> bool:
-    """True once a unit of ``day`` starting at ``start`` has begun (Paris): it is "past"."""
-    return dt.datetime.combine(day, start) <= paris_wall_clock(now)
 
 
 def _category_clause(category: str | None):
@@ -68,7 +52,6 @@ def _category_clause(category: str | None):
 ALL_INSPECTORS = "tous"
 CHUNK = 6
 
-STATUS_WORDS = {UnitStatus.DISPO: "Dispo AE", UnitStatus.INDISPO: "Indispo"}
 SESSION_NUMBER = {t.value: t.number for t in Tranche}  # "Session 4" for S2
 
 
@@ -113,7 +96,7 @@ class DayColumn:
 
 
 @dataclass
-class InspectorUnits:
+class CreneauxInspector:
     """One inspector's week in "Gérer les créneaux": the sessions of each day, Monday to
     Saturday, with their units, every string ready to print."""
 
@@ -122,12 +105,12 @@ class InspectorUnits:
 
 
 @dataclass
-class UnitGrid:
+class CreneauxWeek:
     """What the grid shows: ``rows`` for the inspectors of this chunk; ``next_start`` is the
     position of the next chunk in "Tous les inspecteurs" (None: nothing more to load);
     ``total`` is how many inspectors have a session that week."""
 
-    rows: list[InspectorUnits]
+    rows: list[CreneauxInspector]
     start: int = 0
     next_start: int | None = None
     total: int = 0
@@ -159,7 +142,7 @@ def default_inspector(choices: list[InspectorChoice]) -> InspectorChoice | None:
     return next((c for c in choices if c.favourite), choices[0] if choices else None)
 
 
-def week_grid(
+def creneaux_week(
     department_id: int,
     monday: dt.date,
     choices: list[InspectorChoice],
@@ -169,7 +152,7 @@ def week_grid(
     start: int = 0,
     size: int = CHUNK,
     now: dt.datetime | None = None,
-) -> UnitGrid:
+) -> CreneauxWeek:
     """The units of the week, grouped by inspector, day and session, ready to render.
 
     With ``inspector_id``, that inspector's week (shown even without a session). Without it,
@@ -180,7 +163,7 @@ def week_grid(
     clause = _category_clause(category)
     if inspector_id is not None:
         shown = [c for c in choices if c.id == inspector_id]
-        grid = UnitGrid([], total=len(shown))
+        grid = CreneauxWeek([], total=len(shown))
     else:
         query = (select(Session.inspector_id).distinct()
                  .where(Session.department_id == department_id,
@@ -192,7 +175,7 @@ def week_grid(
         start = max(0, start)
         shown = ordered[start:start + size]
         following = start + size
-        grid = UnitGrid([], start, following if following < len(ordered) else None,
+        grid = CreneauxWeek([], start, following if following < len(ordered) else None,
                         len(ordered))
     if not shown:
         return grid
@@ -212,7 +195,7 @@ def week_grid(
     )
     if clause is not None:
         query = query.where(clause)
-    wall = paris_wall_clock(now)
+    wall = dates.paris_wall_clock(now)
     # Babel once per day, not once per unit.
     day_words = {d: (dates.colonne(d), dates.jour_date(d)) for d in days}
     hours: dict[tuple[dt.time, dt.time], str] = {}
@@ -236,7 +219,7 @@ def week_grid(
         past = day < wall.date() or (day == wall.date() and begin <= wall.time())
         box.units.append(UnitCell(unit_id, status, label,
                                   f"{names[insp]}, {day_words[day][1]}, {label}", state, past))
-    grid.rows = [InspectorUnits(c, list(columns[c.id].values())) for c in shown]
+    grid.rows = [CreneauxInspector(c, list(columns[c.id].values())) for c in shown]
     return grid
 
 
@@ -247,7 +230,7 @@ def unit_cells(department_id: int, unit_ids, *, now: dt.datetime | None = None
     ids = {i for i in unit_ids if isinstance(i, int)}
     if not ids:
         return []
-    wall = paris_wall_clock(now)
+    wall = dates.paris_wall_clock(now)
     rows = db.session.execute(
         select(Inspector.last_name, Inspector.first_name, Session.date, Unit.id,
                Unit.start_time, Unit.end_time, Unit.status, AutoEcole.raison_sociale)
@@ -268,13 +251,6 @@ def unit_cells(department_id: int, unit_ids, *, now: dt.datetime | None = None
                               state, past))
     return cells
 
-
-def scoped_inspector(department_id: int, inspector_id: int) -> Inspector:
-    """The inspector, if of the department; NotFound otherwise."""
-    inspector = db.session.get(Inspector, inspector_id)
-    if inspector is None or inspector.department_id != department_id:
-        raise NotFound(INSPECTOR_NOT_FOUND)
-    return inspector
 
 
 class InspectorName(NamedTuple):
@@ -316,7 +292,7 @@ def unassigned_summary(
     """Dispo AE units of the week not yet started, per inspector and category (all inspectors
     of the department, whatever the inspector filter). One SQL statement."""
     days = dates.week_days(monday)
-    wall = paris_wall_clock(now)
+    wall = dates.paris_wall_clock(now)
     query = (
         select(Inspector.first_name, Inspector.last_name, Category.code, Category.position,
                func.count(Unit.id))
@@ -347,34 +323,6 @@ def unassigned_summary(
                                  line.inspector.first_name, line.category))
     return Summary([(code, n) for (_, code), n in sorted(totals.items())], lines)
 
-
-def scoped_units(department_id: int, unit_ids) -> list[Unit]:
-    """The units (with session, inspector, centre, category, school), sorted by date and hour;
-    NotFound if any id is unknown or of another department."""
-    ids = set(unit_ids)
-    if not ids:
-        return []
-    units = db.session.scalars(
-        select(Unit).join(Unit.session)
-        .where(Unit.id.in_(ids), Session.department_id == department_id)
-        .options(
-            contains_eager(Unit.session).options(
-                joinedload(Session.inspector), joinedload(Session.centre),
-                joinedload(Session.category),
-            ),
-            joinedload(Unit.auto_ecole),
-        )
-        .order_by(Session.date, Unit.start_time, Session.inspector_id)
-        .execution_options(populate_existing=True)
-    ).unique().all()
-    if len(units) != len(ids):
-        raise NotFound(UNIT_NOT_FOUND)
-    return units
-
-
-def scoped_unit(department_id: int, unit_id: int) -> Unit:
-    """One unit of the department, or NotFound."""
-    return scoped_units(department_id, [unit_id])[0]
 
 
 def selection_by_day(units: list[Unit]) -> list[tuple[dt.date, list[Unit]]]:
@@ -407,19 +355,6 @@ def search_schools(department_id: int, text: str | None, *, limit: int = 8) -> l
                               _fold(s.raison_sociale)))
     return found[:limit]
 
-
-def scoped_school(department_id: int, school_id: int | None) -> AutoEcole:
-    """A school of the department that can be chosen, or NotFound (a deactivated one is
-    refused with its own message: it keeps its past exams but receives no new ones)."""
-    school = db.session.get(AutoEcole, school_id) if isinstance(school_id, int) else None
-    if school is None or school.department_id != department_id:
-        raise NotFound(
-            "Auto-école introuvable : elle n'existe pas ou n'est pas rattachée à votre département."
-        )
-    if not school.active:
-        raise DomainError(f"L'auto-école {school.raison_sociale} est désactivée : elle ne peut "
-                          "plus recevoir de places d'examen.", title="Auto-école désactivée")
-    return school
 
 
 @dataclass

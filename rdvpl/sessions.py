@@ -1,0 +1,344 @@
+"""Sessions (BER 1-2), the write side of "Planifier les activités": tranche hours, a session's
+30-minute units, ``new_session``, plan and delete sessions, the planning horizon.
+
+Domain functions: no request, no templates; each takes the actor, enforces every rule, owns its
+transaction, records the history and queues the promised e-mails. The grid that shows the
+sessions is rdvpl/planning_grid.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import dates, notify, scopes
+from .errors import Conflict, DomainError, NotFound
+from .extensions import db
+from .history import record, snapshot_session, snapshot_unit
+from .models import (
+    UNIT_MINUTES,
+    AutoEcole,
+    Category,
+    Centre,
+    Inspector,
+    Session,
+    Tranche,
+    Unit,
+    UnitStatus,
+    User,
+    WorkedSaturday,
+    as_id,
+)
+from .names import cell_name, fold
+
+_T = dt.time
+
+# The usual hours of each tranche; the guide shows Friday afternoons shifted by 30 minutes.
+DEFAULT_HOURS: dict[Tranche, tuple[dt.time, dt.time]] = {
+    Tranche.M1: (_T(8, 0), _T(10, 0)),
+    Tranche.M2: (_T(10, 0), _T(12, 0)),
+    Tranche.S1: (_T(13, 0), _T(15, 0)),
+    Tranche.S2: (_T(15, 0), _T(17, 0)),
+}
+FRIDAY_HOURS: dict[Tranche, tuple[dt.time, dt.time]] = {
+    **DEFAULT_HOURS,
+    Tranche.S1: (_T(13, 30), _T(15, 30)),
+    Tranche.S2: (_T(15, 30), _T(17, 30)),
+}
+
+
+def tranche_hours(day: dt.date, tranche: Tranche | str) -> tuple[dt.time, dt.time]:
+    """Start and end of ``tranche`` on ``day`` (Europe/Paris wall clock)."""
+    table = FRIDAY_HOURS if day.weekday() == 4 else DEFAULT_HOURS
+    return table[Tranche(tranche)]
+
+
+def unit_slots(start: dt.time, end: dt.time) -> list[tuple[dt.time, dt.time]]:
+    """The 30-minute units between ``start`` and ``end``."""
+    slots = []
+    anchor = dt.datetime.combine(dt.date.min, start)
+    stop = dt.datetime.combine(dt.date.min, end)
+    step = dt.timedelta(minutes=UNIT_MINUTES)
+    while anchor + step <= stop:
+        slots.append((anchor.time(), (anchor + step).time()))
+        anchor += step
+    return slots
+
+
+def build_units(session: Session, status: UnitStatus = UnitStatus.DISPO) -> list[Unit]:
+    """Attach the session's 30-minute units (Dispo AE by default) to it."""
+    units = [
+        Unit(start_time=start, end_time=end, status=status)
+        for start, end in unit_slots(session.start_time, session.end_time)
+    ]
+    session.units.extend(units)
+    return units
+
+
+def new_session(inspector: Inspector, centre: Centre, category: Category, day: dt.date,
+                tranche: Tranche | str, *, start: dt.time | None = None,
+                end: dt.time | None = None, created_by: User | None = None) -> Session:
+    """A session of the inspector's department on ``day`` at ``tranche`` (the tranche's usual
+    hours unless ``start`` and ``end`` are given), with its 30-minute units Dispo AE, added to
+    the database session (the caller commits). The one way sessions are made: by planning, by
+    the demo data and by the tests."""
+    usual_start, usual_end = tranche_hours(day, tranche)
+    # An inspector created in the same transaction has its department, not yet its id column.
+    department_id = inspector.department_id or inspector.department.id
+    session = Session(department_id=department_id, inspector=inspector, centre=centre,
+                      category=category, date=day, tranche=Tranche(tranche).value,
+                      start_time=start or usual_start, end_time=end or usual_end,
+                      created_by_id=created_by.id if created_by else None)
+    build_units(session)
+    db.session.add(session)
+    return session
+
+
+# ---------------------------------------------------------------------------------------------
+# Plan sessions (BER 1)
+# ---------------------------------------------------------------------------------------------
+
+
+class CellRef(NamedTuple):
+    """One (inspector, date, tranche) a BER agent selected; form value '12|2022-02-11|M1'.
+    The input of plan_sessions (here rather than beside the grid, which imports this module).
+    A plain tuple ``(inspector_id, date, "M1")`` is accepted wherever a CellRef is."""
+
+    inspector_id: int
+    day: dt.date
+    tranche: Tranche
+
+    @property
+    def key(self) -> str:
+        return f"{self.inspector_id}|{self.day.isoformat()}|{self.tranche}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> CellRef | None:
+        """None for anything that is not a well-formed cell value (tampered form field), an
+        inspector id the database cannot hold included. Any day parses: plan_sessions says
+        why a day long past or beyond the horizon cannot be planned."""
+        try:
+            inspector, day, tranche = (text or "").split("|")
+            ref = cls(as_id(inspector), dt.date.fromisoformat(day), Tranche(tranche))
+        except ValueError:
+            return None
+        return ref if ref.inspector_id is not None else None
+
+    @classmethod
+    def of(cls, value) -> CellRef:
+        """A CellRef from a CellRef or a plain (inspector_id, date, tranche) tuple."""
+        try:
+            inspector_id, day, tranche = value
+            if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+                raise ValueError(day)
+            inspector_id = as_id(inspector_id)
+            if inspector_id is None:
+                raise ValueError(inspector_id)
+            return cls(inspector_id, day, Tranche(tranche))
+        except (TypeError, ValueError):
+            raise DomainError("La sélection envoyée est invalide. Rechargez la page puis "
+                              "recommencez.") from None
+
+
+
+def worked_saturdays(department_id: int, first: dt.date, last: dt.date
+                     ) -> set[tuple[int, dt.date]]:
+    """The (inspector id, Saturday) pairs declared worked in the department between ``first``
+    and ``last``: a Saturday not in it is closed for that inspector."""
+    rows = db.session.execute(
+        select(WorkedSaturday.inspector_id, WorkedSaturday.date)
+        .join(Inspector, WorkedSaturday.inspector_id == Inspector.id)
+        .where(Inspector.department_id == department_id,
+               WorkedSaturday.date.between(first, last))
+    )
+    return {(inspector_id, day) for inspector_id, day in rows}
+
+
+
+def planning_horizon(today: dt.date | None = None) -> dt.date:
+    """The last day a session may be planned on: one year ahead. Nobody plans exams further,
+    and a session in year 9999 made its own week impossible to show."""
+    return dates.one_year_after(today or dates.today())
+
+
+def plan_sessions(
+    actor: User,
+    centre_id: int | None,
+    category_id: int | None,
+    cells: list[CellRef | tuple[int, dt.date, str]],
+    *,
+    today: dt.date | None = None,
+) -> list[Session]:
+    """Plan one session per selected cell at ``centre_id`` for ``category_id``, with its
+    30-minute units (Dispo AE): all of them in one transaction, or none.
+
+    Refused, naming the cell: empty or repeated selection, a centre or inspector outside the
+    agent's department (404), a light category, a Sunday, a date before or equal to today
+    (a session is planned at the latest the day before, so that schools can be booked on it),
+    a date more than a year ahead (planning_horizon), a Saturday not declared worked, a cell
+    already planned (also when another agent planned it meanwhile: the unique constraint
+    decides, answered as a Conflict).
+    """
+    today = today or dates.today()
+    horizon = planning_horizon(today)
+    cells = [CellRef.of(c) for c in cells]
+    if not cells:
+        raise DomainError("Sélectionnez au moins une session à planifier.")
+    centre = scopes.centre(actor.department_id, centre_id)
+    if not centre.active:
+        raise DomainError(f"Le centre {centre.name} est désactivé : choisissez un autre centre.")
+    category = db.session.get(Category, category_id) if isinstance(category_id, int) else None
+    if category is None:
+        raise NotFound("Catégorie de permis introuvable.")
+    if not category.heavy:
+        raise DomainError(f"La catégorie {category.code} n'est pas une catégorie du groupe lourd "
+                          "(PL) : elle ne se planifie pas ici.")
+    inspectors = scopes.inspectors(actor.department_id, {c.inspector_id for c in cells})
+    seen = set()
+    for cell in cells:
+        inspector = inspectors.get(cell.inspector_id)
+        if inspector is None:
+            raise NotFound(scopes.PLANNING_INSPECTOR_NOT_FOUND)
+        if not inspector.active:
+            raise DomainError(f"{inspector.nom_prenom} est désactivé : aucune session ne peut "
+                              "plus lui être planifiée.")
+        name = cell_name(inspector, cell.day, *tranche_hours(cell.day, cell.tranche))
+        if cell in seen:
+            raise DomainError(f"La session {name} est sélectionnée deux fois.")
+        seen.add(cell)
+        if cell.day.weekday() == 6:
+            raise DomainError(f"{name} : aucune session ne se planifie un dimanche.")
+        if cell.day < today:
+            raise DomainError(f"{name} : cette date est passée.")
+        if cell.day == today:
+            raise DomainError(f"{name} : une session ne se planifie pas le jour même, "
+                              "au plus tard la veille.")
+        if cell.day > horizon:
+            raise DomainError(f"{name} : cette date est trop lointaine. Les sessions se "
+                              "planifient au plus un an à l'avance (jusqu'au "
+                              f"{dates.ddmmyyyy(horizon)}).")
+    saturdays = [c for c in cells if c.day.weekday() == 5]
+    if saturdays:
+        worked = worked_saturdays(actor.department_id, min(c.day for c in saturdays),
+                                   max(c.day for c in saturdays))
+        for cell in saturdays:
+            if (cell.inspector_id, cell.day) not in worked:
+                inspector = inspectors[cell.inspector_id]
+                name = cell_name(inspector, cell.day, *tranche_hours(cell.day, cell.tranche))
+                raise DomainError(f"{name} : ce samedi n'est pas déclaré travaillé pour "
+                                  f"{inspector.nom_prenom}.")
+    existing = _existing_sessions(cells)
+    if existing:
+        session = existing[0]
+        name = cell_name(session.inspector, session.date, session.start_time, session.end_time)
+        raise Conflict(f"La session {name} est déjà planifiée "
+                       f"({session.category.code} {session.centre.name}). "
+                       "Le planning a été actualisé.", title="Session déjà planifiée")
+
+    sessions = []
+    for cell in sorted(cells, key=lambda c: (c.inspector_id, c.day, c.tranche.number)):
+        sessions.append(new_session(inspectors[cell.inspector_id], centre, category, cell.day,
+                                    cell.tranche, created_by=actor))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another agent planned one of these cells between our check and our insert.
+        db.session.rollback()
+        raise Conflict("Une des sessions sélectionnées vient d'être planifiée par un autre "
+                       "agent : aucune session n'a été planifiée. Le planning a été actualisé.",
+                       title="Session déjà planifiée") from None
+    for session in sessions:
+        record(actor, "session.planned", "session", session.id,
+               department_id=actor.department_id, after=snapshot_session(session))
+    db.session.commit()
+    return sessions
+
+
+def _existing_sessions(cells: list[CellRef]) -> list[Session]:
+    """Sessions already occupying any of ``cells`` (one statement)."""
+    wanted = {(c.inspector_id, c.day, c.tranche.value) for c in cells}
+    candidates = db.session.scalars(
+        select(Session)
+        .options(joinedload(Session.inspector), joinedload(Session.centre),
+                 joinedload(Session.category))
+        .where(Session.inspector_id.in_({c.inspector_id for c in cells}),
+               Session.date.in_({c.day for c in cells}))
+        .order_by(Session.date, Session.start_time)
+    )
+    return [s for s in candidates if (s.inspector_id, s.date, s.tranche) in wanted]
+
+
+# ---------------------------------------------------------------------------------------------
+# Delete a session (BER 2)
+# ---------------------------------------------------------------------------------------------
+
+
+def reserved_by_school(session: Session) -> list[tuple[AutoEcole, list[Unit]]]:
+    """The session's reserved units grouped by school, schools by name."""
+    groups: dict[int, tuple[AutoEcole, list[Unit]]] = {}
+    for unit in session.units:
+        if unit.status == UnitStatus.RESERVED and unit.auto_ecole is not None:
+            groups.setdefault(unit.auto_ecole_id, (unit.auto_ecole, []))[1].append(unit)
+    return sorted(groups.values(), key=lambda g: fold(g[0].raison_sociale))
+
+
+def is_deletable(session: Session, today: dt.date | None = None) -> bool:
+    """A session of a past day is history (its exams took place): it stays. Today's session
+    may still be deleted (an inspector off sick), like a BER may cancel exams at any time."""
+    return session.date >= (today or dates.today())
+
+
+@dataclass
+class DeletedSession:
+    """What the banner and the grid need once the session is gone."""
+
+    inspector: Inspector
+    date: dt.date
+    tranche: Tranche
+    start: dt.time
+    end: dt.time
+    centre: str
+    category: str
+    cancelled_units: int
+    schools: list[tuple[str, int]]  # (school, units cancelled)
+
+
+def delete_session(actor: User, session_id: int, *, today: dt.date | None = None
+                   ) -> DeletedSession:
+    """Delete a session of the agent's department: its reserved units are cancelled first
+    (a history row per unit and one e-mail per school listing its cancelled units), then the
+    session and its units are deleted (history row). One transaction."""
+    session = scopes.session(actor.department_id, session_id, message=scopes.SESSION_GONE,
+                             lock=True)
+    name = cell_name(session.inspector, session.date, session.start_time, session.end_time)
+    if not is_deletable(session, today):
+        raise DomainError(f"La session {name} est passée : elle ne peut plus être supprimée.")
+
+    groups = reserved_by_school(session)
+    before = snapshot_session(session)
+    for school, units in groups:
+        for unit in units:
+            record(actor, "unit.cancelled", "unit", unit.id, department_id=actor.department_id,
+                   before=snapshot_unit(unit), after={"status": "supprimée avec sa session"})
+        notify.cancellation_by_ber_email(school, units)
+    record(actor, "session.deleted", "session", session.id, department_id=actor.department_id,
+           before={**before, "reserved_units": sum(len(u) for _, u in groups)})
+    result = DeletedSession(
+        inspector=session.inspector, date=session.date, tranche=Tranche(session.tranche),
+        start=session.start_time, end=session.end_time, centre=session.centre.name,
+        category=session.category.code, cancelled_units=sum(len(u) for _, u in groups),
+        schools=[(school.raison_sociale, len(units)) for school, units in groups],
+    )
+    db.session.delete(session)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict("Cette session vient d'être supprimée par un autre agent.") from None
+    return result
