@@ -25,7 +25,8 @@ SAME_ANSWER = "Si un compte existe pour cette adresse"
 def reset_mails(app, to=BER):
     with app.app_context():
         return list(db.session.scalars(sa.select(OutboxMail).where(
-            OutboxMail.kind == "password_reset", OutboxMail.recipients == to)))
+            OutboxMail.kind == "password_reset", OutboxMail.recipients == to)
+            .order_by(OutboxMail.id)))
 
 
 def ask_for_link(client, email=BER) -> str | None:
