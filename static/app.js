@@ -173,3 +173,31 @@
   document.addEventListener("DOMContentLoaded", function () { styleCharts(document); });
   document.addEventListener("htmx:load", function (event) { styleCharts(event.target); });
 })();
+
+// Tablet: the selection bar of a grid is pinned to the bottom of the screen, and the browser
+// would scroll a focused cell just into view, i.e. under it (WCAG 2.2 SC 2.4.11). The page's
+// scroll-padding-bottom (app.css) follows the pinned bar's height: measured here because it
+// wraps with its text and the width, and the bar is swapped by htmx.
+(function () {
+  "use strict";
+  const BARS = ".planning-panel, .creneaux-selbar";
+
+  function pinnedHeight() {
+    let height = 0;
+    document.querySelectorAll(BARS).forEach(function (bar) {
+      const style = getComputedStyle(bar);
+      if (style.position === "sticky" && style.bottom === "0px") {
+        height = Math.max(height, bar.getBoundingClientRect().height);
+      }
+    });
+    return height;
+  }
+
+  function update() {
+    document.documentElement.style.setProperty("--pinned-bar-height", Math.ceil(pinnedHeight()) + "px");
+  }
+
+  document.addEventListener("DOMContentLoaded", update);
+  document.addEventListener("htmx:afterSettle", update);
+  window.addEventListener("resize", update);
+})();

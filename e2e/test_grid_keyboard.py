@@ -1,0 +1,71 @@
+"""The BER grids by keyboard on a tablet (issue 10 items 3 and 5): the focused control is never
+under the bar pinned to the bottom of the screen, and after each action the focus lands
+somewhere meaningful, never on <body>."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from playwright.sync_api import expect
+
+from e2e.helpers import login, settled
+from e2e.test_ber_creneaux import open_week
+from rdvpl import dates
+
+NEXT_THURSDAY = dates.monday_of(dates.today()) + dt.timedelta(weeks=1, days=3)
+EMPTY_WEEK = dates.monday_of(dates.today()) + dt.timedelta(weeks=3)  # no session in the demo
+
+_FOCUS_UNDER_BAR = """(bar) => {
+  const f = document.activeElement.getBoundingClientRect();
+  const b = document.querySelector(bar).getBoundingClientRect();
+  const overlap = Math.min(f.bottom, b.bottom) - Math.max(f.top, b.top);
+  return overlap > 0 && f.right > b.left && f.left < b.right
+    ? `${document.activeElement.getAttribute('aria-label')}: ${f.top}-${f.bottom}`
+      + ` under the bar ${b.top}-${b.bottom}` : null;
+}"""
+
+
+def focus_in(page, selector) -> bool:
+    return page.evaluate("(s) => !!document.activeElement.closest(s)", selector)
+
+
+def controls_under_the_bar(page, bar: str, move) -> tuple[int, list[str]]:
+    """Walk the grid from its first control with ``move`` (a key press) until the focus
+    leaves it; every position where the focused control and the pinned bar overlap."""
+    page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+    page.locator("#grid").locator("input:enabled, button:enabled").first.focus()
+    hidden, seen = [], 0
+    while focus_in(page, "#grid") and seen < 400:
+        seen += 1
+        settled(page)  # a chunk of inspectors may be loading as the walk reaches it
+        under = page.evaluate(_FOCUS_UNDER_BAR, bar)
+        if under:
+            hidden.append(under)
+        move(page)
+    return seen, hidden
+
+
+def tab(page):
+    page.keyboard.press("Tab")
+
+
+def test_on_a_tablet_the_focused_cell_is_never_under_the_pinned_panel(page):
+    login(page, "ber011@example.test")
+    page.goto(f"/ber/planification?date={dates.ddmmyyyy(NEXT_THURSDAY)}")
+    expect(page.get_by_role("button", name=re.compile("CE CARCASSONNE$")).first).to_be_visible()
+    settled(page)
+    seen, hidden = controls_under_the_bar(page, "#panel", tab)
+    assert seen > 20  # the walk went through the grid, down past the fold
+    assert hidden == [], "\n".join(hidden)
+
+
+def test_on_a_tablet_the_focused_unit_is_never_under_the_selection_bar(page):
+    login(page, "ber011@example.test")
+    open_week(page)
+    page.locator("#grid input[type=checkbox]:enabled").first.check()
+    expect(page.locator("#selbar")).to_be_visible()
+    settled(page)
+    seen, hidden = controls_under_the_bar(page, "#selbar", tab)
+    assert seen > 20
+    assert hidden == [], "\n".join(hidden)
