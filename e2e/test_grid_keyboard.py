@@ -69,3 +69,73 @@ def test_on_a_tablet_the_focused_unit_is_never_under_the_selection_bar(page):
     seen, hidden = controls_under_the_bar(page, "#selbar", tab)
     assert seen > 20
     assert hidden == [], "\n".join(hidden)
+
+
+# ---- Where the focus lands after an action (issue 10 item 3) ---------------------------------
+
+def focused_name(page) -> str:
+    """The focused element, as a screen reader would name it ("BODY" if the focus is lost)."""
+    return page.evaluate("""() => { const e = document.activeElement;
+      return e === document.body ? 'BODY'
+        : (e.getAttribute('aria-label') || e.innerText).trim(); }""")
+
+
+def week_title(monday: dt.date) -> str:
+    return f"Semaine du {dates.ddmmyyyy(monday)} au {dates.ddmmyyyy(monday + dt.timedelta(days=5))}"
+
+
+def press(page, control, key="Enter"):
+    """Act on a control by keyboard, as its user would, and wait until the page has settled."""
+    control.focus()
+    control.press(key)
+    settled(page)
+
+
+def test_after_planifier_ces_sessions_the_focus_is_on_the_first_session_planned(page):
+    login(page, "ber011@example.test")
+    page.goto(f"/ber/planification?date={dates.ddmmyyyy(EMPTY_WEEK)}")
+    tuesday = EMPTY_WEEK + dt.timedelta(days=1)
+    for hours in ("10:00 - 12:00", "08:00 - 10:00"):  # page order: 08:00 first
+        name = f"DUMAS Anna, {dates.jour_date(tuesday)}, {hours}"
+        press(page, page.get_by_role("checkbox", name=name, exact=True), "Space")
+    expect(page.locator("#panel")).to_contain_text("2 session(s) sélectionnée(s)")
+    press(page, page.get_by_role("button", name="Planifier ces sessions"))
+    expect(page.get_by_test_id("banner")).to_contain_text("Succès")
+    first = page.get_by_role(
+        "button", name=f"DUMAS Anna, {dates.jour_date(tuesday)}, 08:00 - 10:00, CE CARCASSONNE")
+    expect(first).to_be_focused()
+
+
+def test_after_a_week_change_the_focus_is_on_the_weeks_title(page):
+    login(page, "ber011@example.test")
+    page.goto(f"/ber/planification?date={dates.ddmmyyyy(EMPTY_WEEK)}")
+    title = page.get_by_role("heading", name=re.compile("^Semaine du"))
+    press(page, page.get_by_role("link", name="Semaine suivante"))
+    expect(title).to_have_text(week_title(EMPTY_WEEK + dt.timedelta(weeks=1)))
+    expect(title).to_be_focused()
+    press(page, page.get_by_role("link", name="Semaine précédente"))
+    expect(title).to_have_text(week_title(EMPTY_WEEK))
+    expect(title).to_be_focused()
+
+
+def test_after_a_week_change_on_gerer_les_creneaux_the_focus_is_on_the_weeks_title(page):
+    login(page, "ber011@example.test")
+    open_week(page)
+    title = page.get_by_role("heading", name=re.compile("^Semaine du"))
+    shown = title.inner_text()
+    press(page, page.get_by_role("link", name="Semaine suivante"))
+    expect(title).not_to_have_text(shown)
+    expect(title).to_be_focused()
+    press(page, page.get_by_role("link", name="Semaine précédente"))
+    expect(title).to_have_text(shown)
+    expect(title).to_be_focused()
+
+
+def test_valider_with_nothing_selected_puts_the_focus_on_the_message(page):
+    login(page, "ber011@example.test")
+    open_week(page)
+    press(page, page.get_by_role("button", name="Valider la place d'examen"))
+    banner = page.get_by_test_id("banner")
+    expect(banner).to_contain_text("Aucune unité sélectionnée")
+    assert page.evaluate("() => !!document.activeElement.closest('[data-testid=banner]')"), \
+        focused_name(page)

@@ -201,3 +201,54 @@
   document.addEventListener("htmx:afterSettle", update);
   window.addEventListener("resize", update);
 })();
+
+// Focus after an action whose control is swapped away or disabled (hx-disabled-elt), which
+// would leave the focus on <body> (issue 10 item 3). Unless the response put it somewhere
+// itself (autofocus), it goes to what the acting element names in data-focus-after:
+// "week-title" (an element id: "Semaine suivante/précédente"), or "ticked" (the first cell
+// ticked in that form, i.e. the first session just planned); else, or when the action failed,
+// to the message of the banner.
+(function () {
+  "use strict";
+  let pending = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const elt = event.detail.elt;
+    const wanted = elt && elt.getAttribute ? elt.getAttribute("data-focus-after") : null;
+    let cell = null;
+    if (wanted === "ticked") {
+      const ticked = elt.querySelector("input[type=checkbox]:checked");
+      cell = ticked && ticked.closest("td[id]") ? ticked.closest("td[id]").id : null;
+    }
+    // Only an action the user took from that element: a chunk of the grid loading as it scrolls
+    // into view must not pull the focus anywhere.
+    const acted = elt && document.activeElement && elt.contains(document.activeElement);
+    pending = acted ? {wanted: wanted, cell: cell} : null;
+  });
+
+  function target(request, ok) {
+    if (ok && request.cell) {
+      const cell = document.getElementById(request.cell);
+      const control = cell && cell.querySelector("button:enabled, input:enabled");
+      if (control) return control;
+    }
+    if (ok && request.wanted && request.wanted !== "ticked") {
+      const element = document.getElementById(request.wanted);
+      if (element) return element;
+    }
+    const alert = document.querySelector("#banner [data-testid=banner], #banner .fr-alert");
+    if (alert) alert.setAttribute("tabindex", "-1");
+    return alert;
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const request = pending;
+    if (!request) return;
+    pending = null;
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && document.contains(focused)) return;
+    const xhr = event.detail.xhr;
+    const element = target(request, !xhr || (xhr.status >= 200 && xhr.status < 300));
+    if (element) element.focus();
+  });
+})();
