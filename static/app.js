@@ -252,3 +252,91 @@
     if (element) element.focus();
   });
 })();
+
+// The BER grids by keyboard (issue 10 item 4): each grid is one Tab stop (roving tabindex),
+// the arrow keys move inside it. A grid's controls are many (6 days x 4 tranches x each
+// inspector), so the arrows move to the nearest control in their direction on screen: it
+// follows both grids' layouts (a table of cells; days side by side, units one under the
+// other) and crosses from one inspector to the next. Home/End: first/last of the line;
+// Ctrl+Home/End: first/last of the grid. The control last focused keeps the Tab stop.
+(function () {
+  "use strict";
+  const GRID = "#grid";
+  const CONTROLS = "input[type=checkbox]:enabled, button:enabled";
+
+  function controls(grid) {
+    return Array.from(grid.querySelectorAll(CONTROLS)).filter(function (c) { return c.getClientRects().length; });
+  }
+
+  // Exactly one control of the grid in the Tab sequence: `current` if given, else the one
+  // that has it already, else the first.
+  function rove(grid, current) {
+    const all = controls(grid);
+    if (!all.length) return;
+    const focused = document.activeElement;
+    const stop = current || (all.indexOf(focused) >= 0 ? focused : null)
+      || all.find(function (c) { return c.tabIndex === 0 && c.dataset.rove; }) || all[0];
+    all.forEach(function (c) { c.tabIndex = c === stop ? 0 : -1; c.dataset.rove = "1"; });
+  }
+
+  function centre(r) { return {x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2}; }
+
+  // The nearest control in the arrow's direction: along the axis first, then across it.
+  function nearest(from, all, key) {
+    const a = from.getBoundingClientRect(), ca = centre(a);
+    let best = null, bestScore = Infinity;
+    all.forEach(function (c) {
+      if (c === from) return;
+      const b = c.getBoundingClientRect(), cb = centre(b);
+      let along, across;
+      if (key === "ArrowRight") { along = b.left - a.right; across = Math.abs(cb.y - ca.y); }
+      else if (key === "ArrowLeft") { along = a.left - b.right; across = Math.abs(cb.y - ca.y); }
+      else if (key === "ArrowDown") { along = b.top - a.bottom; across = Math.abs(cb.x - ca.x); }
+      else { along = a.top - b.bottom; across = Math.abs(cb.x - ca.x); }
+      if (along < -1) return;  // not in that direction (1 px: borders shared)
+      // A control on the same line (or column) always beats one off it.
+      const offLine = (key === "ArrowRight" || key === "ArrowLeft")
+        ? (b.bottom <= a.top || b.top >= a.bottom) : (b.right <= a.left || b.left >= a.right);
+      const score = (offLine ? 1e6 : 0) + along + 2 * across;
+      if (score < bestScore) { best = c; bestScore = score; }
+    });
+    return best;
+  }
+
+  function lineEnd(from, all, last) {
+    const a = from.getBoundingClientRect();
+    const line = all.filter(function (c) {
+      const b = c.getBoundingClientRect();
+      return b.bottom > a.top && b.top < a.bottom;
+    });
+    return last ? line[line.length - 1] : line[0];
+  }
+
+  document.addEventListener("keydown", function (event) {
+    const from = event.target;
+    if (!from.closest || !from.matches(CONTROLS) || event.altKey || event.metaKey) return;
+    const grid = from.closest(GRID);
+    if (!grid) return;
+    const all = controls(grid);
+    let to = null;
+    if (event.key === "Home" || event.key === "End") {
+      to = event.ctrlKey ? (event.key === "Home" ? all[0] : all[all.length - 1])
+        : lineEnd(from, all, event.key === "End");
+    } else if (/^Arrow(Up|Down|Left|Right)$/.test(event.key) && !event.ctrlKey) {
+      to = nearest(from, all, event.key);
+    } else {
+      return;
+    }
+    event.preventDefault();  // no page scroll: the focus moves (and brings the control into view)
+    if (to && to !== from) { rove(grid, to); to.focus(); }
+  });
+
+  document.addEventListener("focusin", function (event) {
+    const grid = event.target.closest ? event.target.closest(GRID) : null;
+    if (grid && event.target.matches(CONTROLS)) rove(grid, event.target);
+  });
+
+  function init() { document.querySelectorAll(GRID).forEach(function (g) { rove(g, null); }); }
+  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("htmx:afterSettle", init);
+})();
