@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from e2e.a11y import assert_no_serious_violation, audit, describe, small_tap_targets
+from e2e.a11y import assert_no_serious_violation, small_tap_targets
 from e2e.helpers import login, settled
 from e2e.test_ber_creneaux import THURSDAY, choose_school, open_week, unit_name
 from rdvpl import dates
@@ -152,7 +152,7 @@ def test_axe_finds_no_serious_violation(audit_page, screen):
     assert_no_serious_violation(audit_page)
 
 
-# ---- The BER grids (issue 10 items 1, 3-5: their markup is being rewritten) ----------------
+# ---- The BER grids: every state, every dialog ------------------------------------------------
 
 def planning(page):
     login(page, "ber011@example.test")
@@ -239,20 +239,10 @@ GRID_SCREENS = {f.__name__: f for f in (
     creneaux, creneaux_selection, creneaux_suggestions, creneaux_unit_dialog,
     creneaux_cancel_confirmation, creneaux_status_dialog, creneaux_after_banner,
 )}
-# Known, and being fixed with the grids' new markup (issue 10 item 1): the two text spans of a
-# planned cell or a unit touch ("08:00 - 10:00CE CARCASSONNE"), so its accessible name does not
-# contain its visible text. Any other serious violation fails; remove this once the grids pass.
-KNOWN_ON_GRIDS = {"label-content-name-mismatch"}
-
-
 @pytest.mark.parametrize("screen", list(GRID_SCREENS))
 def test_axe_on_the_grids(audit_page, screen):
     GRID_SCREENS[screen](audit_page)
-    found = audit(audit_page)
-    unknown = [v for v in found if v["id"] not in KNOWN_ON_GRIDS]
-    assert not unknown, "axe-core found serious/critical violations:\n" + describe(unknown)
-    if found:
-        pytest.xfail("known, fixed with the grids' markup (issue 10 item 1):\n" + describe(found))
+    assert_no_serious_violation(audit_page)
 
 
 # Every screen outside the grids, and every dialog (the grids themselves have their own check

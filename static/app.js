@@ -173,3 +173,170 @@
   document.addEventListener("DOMContentLoaded", function () { styleCharts(document); });
   document.addEventListener("htmx:load", function (event) { styleCharts(event.target); });
 })();
+
+// Tablet: the selection bar of a grid is pinned to the bottom of the screen, and the browser
+// would scroll a focused cell just into view, i.e. under it (WCAG 2.2 SC 2.4.11). The page's
+// scroll-padding-bottom (app.css) follows the pinned bar's height: measured here because it
+// wraps with its text and the width, and the bar is swapped by htmx.
+(function () {
+  "use strict";
+  const BARS = ".planning-panel, .creneaux-selbar";
+
+  function pinnedHeight() {
+    let height = 0;
+    document.querySelectorAll(BARS).forEach(function (bar) {
+      const style = getComputedStyle(bar);
+      if (style.position === "sticky" && style.bottom === "0px") {
+        height = Math.max(height, bar.getBoundingClientRect().height);
+      }
+    });
+    return height;
+  }
+
+  function update() {
+    document.documentElement.style.setProperty("--pinned-bar-height", Math.ceil(pinnedHeight()) + "px");
+  }
+
+  document.addEventListener("DOMContentLoaded", update);
+  document.addEventListener("htmx:afterSettle", update);
+  window.addEventListener("resize", update);
+})();
+
+// Focus after an action whose control is swapped away or disabled (hx-disabled-elt), which
+// would leave the focus on <body> (issue 10 item 3). Unless the response put it somewhere
+// itself (autofocus), it goes to what the acting element names in data-focus-after:
+// "week-title" (an element id: "Semaine suivante/précédente"), or "ticked" (the first cell
+// ticked in that form, i.e. the first session just planned); else, or when the action failed,
+// to the message of the banner.
+(function () {
+  "use strict";
+  let pending = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const elt = event.detail.elt;
+    const wanted = elt && elt.getAttribute ? elt.getAttribute("data-focus-after") : null;
+    let cell = null;
+    if (wanted === "ticked") {
+      const ticked = elt.querySelector("input[type=checkbox]:checked");
+      cell = ticked && ticked.closest("td[id]") ? ticked.closest("td[id]").id : null;
+    }
+    // Only an action the user took from that element: a chunk of the grid loading as it scrolls
+    // into view must not pull the focus anywhere.
+    const acted = elt && document.activeElement && elt.contains(document.activeElement);
+    pending = acted ? {wanted: wanted, cell: cell} : null;
+  });
+
+  function target(request, ok) {
+    if (ok && request.cell) {
+      const cell = document.getElementById(request.cell);
+      const control = cell && cell.querySelector("button:enabled, input:enabled");
+      if (control) return control;
+    }
+    if (ok && request.wanted && request.wanted !== "ticked") {
+      const element = document.getElementById(request.wanted);
+      if (element) return element;
+    }
+    const alert = document.querySelector("#banner [data-testid=banner], #banner .fr-alert");
+    if (alert) alert.setAttribute("tabindex", "-1");
+    return alert;
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const request = pending;
+    if (!request) return;
+    pending = null;
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && document.contains(focused)) return;
+    const xhr = event.detail.xhr;
+    const element = target(request, !xhr || (xhr.status >= 200 && xhr.status < 300));
+    if (element) element.focus();
+  });
+})();
+
+// The BER grids by keyboard (issue 10 item 4): each grid is one Tab stop (roving tabindex),
+// the arrow keys move inside it. A grid's controls are many (6 days x 4 tranches x each
+// inspector), so the arrows move to the nearest control in their direction on screen: it
+// follows both grids' layouts (a table of cells; days side by side, units one under the
+// other) and crosses from one inspector to the next. Home/End: first/last of the line;
+// Ctrl+Home/End: first/last of the grid. The control last focused keeps the Tab stop.
+(function () {
+  "use strict";
+  const GRID = "#grid";
+  const CONTROLS = "input[type=checkbox]:enabled, button:enabled";
+
+  function controls(grid) {
+    return Array.from(grid.querySelectorAll(CONTROLS)).filter(function (c) { return c.getClientRects().length; });
+  }
+
+  // Exactly one control of the grid in the Tab sequence: `current` if given, else the one
+  // that has it already, else the first.
+  function rove(grid, current) {
+    const all = controls(grid);
+    if (!all.length) return;
+    const focused = document.activeElement;
+    const stop = current || (all.indexOf(focused) >= 0 ? focused : null)
+      || all.find(function (c) { return c.tabIndex === 0 && c.dataset.rove; }) || all[0];
+    all.forEach(function (c) { c.tabIndex = c === stop ? 0 : -1; c.dataset.rove = "1"; });
+  }
+
+  function centre(r) { return {x: (r.left + r.right) / 2, y: (r.top + r.bottom) / 2}; }
+
+  // The nearest control in the arrow's direction: along the axis first, then across it.
+  function nearest(from, all, key) {
+    const a = from.getBoundingClientRect(), ca = centre(a);
+    let best = null, bestScore = Infinity;
+    all.forEach(function (c) {
+      if (c === from) return;
+      const b = c.getBoundingClientRect(), cb = centre(b);
+      let along, across;
+      if (key === "ArrowRight") { along = b.left - a.right; across = Math.abs(cb.y - ca.y); }
+      else if (key === "ArrowLeft") { along = a.left - b.right; across = Math.abs(cb.y - ca.y); }
+      else if (key === "ArrowDown") { along = b.top - a.bottom; across = Math.abs(cb.x - ca.x); }
+      else { along = a.top - b.bottom; across = Math.abs(cb.x - ca.x); }
+      if (along < -1) return;  // not in that direction (1 px: borders shared)
+      // A control on the same line (or column) always beats one off it.
+      const offLine = (key === "ArrowRight" || key === "ArrowLeft")
+        ? (b.bottom <= a.top || b.top >= a.bottom) : (b.right <= a.left || b.left >= a.right);
+      const score = (offLine ? 1e6 : 0) + along + 2 * across;
+      if (score < bestScore) { best = c; bestScore = score; }
+    });
+    return best;
+  }
+
+  function lineEnd(from, all, last) {
+    const a = from.getBoundingClientRect();
+    const line = all.filter(function (c) {
+      const b = c.getBoundingClientRect();
+      return b.bottom > a.top && b.top < a.bottom;
+    });
+    return last ? line[line.length - 1] : line[0];
+  }
+
+  document.addEventListener("keydown", function (event) {
+    const from = event.target;
+    if (!from.closest || !from.matches(CONTROLS) || event.altKey || event.metaKey) return;
+    const grid = from.closest(GRID);
+    if (!grid) return;
+    const all = controls(grid);
+    let to = null;
+    if (event.key === "Home" || event.key === "End") {
+      to = event.ctrlKey ? (event.key === "Home" ? all[0] : all[all.length - 1])
+        : lineEnd(from, all, event.key === "End");
+    } else if (/^Arrow(Up|Down|Left|Right)$/.test(event.key) && !event.ctrlKey) {
+      to = nearest(from, all, event.key);
+    } else {
+      return;
+    }
+    event.preventDefault();  // no page scroll: the focus moves (and brings the control into view)
+    if (to && to !== from) { rove(grid, to); to.focus(); }
+  });
+
+  document.addEventListener("focusin", function (event) {
+    const grid = event.target.closest ? event.target.closest(GRID) : null;
+    if (grid && event.target.matches(CONTROLS)) rove(grid, event.target);
+  });
+
+  function init() { document.querySelectorAll(GRID).forEach(function (g) { rove(g, null); }); }
+  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("htmx:afterSettle", init);
+})();
