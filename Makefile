@@ -9,7 +9,7 @@ PORT   ?= 5000
 # The PostgreSQL server the suite runs on; each run creates and drops its own database there.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test install browser lint test-sqlite test-pg test-e2e test-weekdays bench clean
+.PHONY: demo test install browser lint test-sqlite test-pg test-e2e test-weekdays bench bench-national icons clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,9 +76,19 @@ test-weekdays: install
 		[ $$status -eq 0 ] || { echo "$$out" | grep -E "^(FAILED|ERROR)"; exit 1; }; \
 	done; done
 
-# Figures, not a test: SQL statements and response times of the BER grids by department size.
+# Figures, not a test (SPEC "Scale and speed"): department scale on SQLite and PostgreSQL, server
+# time, bytes and SQL per page, reservation, export, gunicorn throughput against a bare Flask app.
+# Fails (exit 1) only if a gunicorn worker dies under the load. SCALE=national adds 100 departments.
 bench: install
-	$(BIN)/python -m bench.grids
+	$(BIN)/python -m bench $(if $(filter national,$(SCALE)),--national)
+
+bench-national: install
+	$(BIN)/python -m bench --national
+
+# static/dsfr-icons.css: the DSFR icon rules of the fr-icon-* classes the templates use
+# (tests/test_static.py fails when a template uses an icon this file lacks).
+icons: install
+	$(BIN)/python scripts/dsfr_icons.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache test-artifacts

@@ -25,7 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from . import history, notify
 from .dates import utcnow
 from .errors import DomainError
-from .extensions import db
+from .extensions import db, write_transaction
 from .models import OutboxMail, SignInSession, User
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,7 @@ def load_session(token: str | None) -> User | None:
     if row is None or row.revoked_at is not None or row.last_seen_at < now - _idle_limit():
         return None
     if now - row.last_seen_at >= LAST_SEEN_EVERY:
+        write_transaction()  # a GET reads in a DEFERRED transaction: take the write lock first
         db.session.execute(update(SignInSession).where(
             SignInSession.id == row.id, SignInSession.last_seen_at < now - LAST_SEEN_EVERY,
         ).values(last_seen_at=now))

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from . import dates, history, notify, scopes
 from .dates import jour_date, utcnow
 from .errors import Conflict, DomainError, NotFound
-from .extensions import db
+from .extensions import db, write_transaction
 from .models import Department, History, Role, Unit, UnitStatus
 
 # ---------------------------------------------------------------------------------------------
@@ -85,6 +85,7 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
     reserved unit — also the second of a double submit (Conflict, naming it). See
     ``_reserve`` for how the database keeps one school per unit.
     """
+    write_transaction()
     department_id = _require_ber(actor)
     ids = set(unit_ids or ())
     if not all(isinstance(i, int) for i in ids):
@@ -108,6 +109,7 @@ def reserve_for_schools(actor, plan: dict, *, now: dt.datetime | None = None
     two schools (DomainError), an unknown or foreign school or unit (NotFound), a unit
     started, Indispo or reserved meanwhile (naming it).
     """
+    write_transaction()
     department_id = _require_ber(actor)
     wanted = {}
     seen: set[int] = set()
@@ -198,6 +200,7 @@ def cancel_unit_by_ber(actor, unit_id, *, now: dt.datetime | None = None) -> Uni
     binds schools only). Refused: an unknown or foreign unit (NotFound), a unit that is not
     reserved — also the second of a double submit (Conflict), an exam already started
     (DomainError: it took place, or is taking place; its record must stay as it was)."""
+    write_transaction()
     department_id = _require_ber(actor)
     unit = scopes.unit(department_id, unit_id)
     if unit.status != UnitStatus.RESERVED:
@@ -226,6 +229,7 @@ def set_unit_status(actor, unit_id, status, *, now: dt.datetime | None = None) -
     (Conflict: cancel the exam first), a unit already started (DomainError). Setting the status
     it already has changes nothing and records nothing.
     """
+    write_transaction()
     department_id = _require_ber(actor)
     unit = scopes.unit(department_id, unit_id)
     if status not in SETTABLE_STATUSES:
@@ -312,6 +316,7 @@ def cancel_unit_by_ae(actor, unit_id: int, now: dt.datetime | None = None) -> Un
     6 days ahead (DomainError). Records the history with the school's user as actor and queues
     the e-mail to the department's BER mailbox, in one transaction.
     """
+    write_transaction()
     now = now or dates.now()
     if actor is None or actor.role != Role.AE or actor.auto_ecole_id is None:
         raise NotFound(scopes.SCHOOL_UNIT_NOT_FOUND)

@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from flask import has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -39,7 +40,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
     """SQLite: enforce foreign keys (ON DELETE CASCADE), WAL for concurrent readers, and wait
     for a busy writer instead of failing at once."""
     if isinstance(dbapi_connection, sqlite3.Connection):
-        # SQLAlchemy emits BEGIN itself (below), not the driver.
+        # SQLAlchemy emits BEGIN itself (_sqlite_begin), not the driver.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -48,11 +49,48 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
         cursor.close()
 
 
+# The execution option that makes a SQLite transaction begin as a writer (write_transaction).
+_SQLITE_BEGIN = "rdvpl_sqlite_begin"
+
+
+_READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _default_begin() -> str:
+    """DEFERRED for a request that only reads (GET: a page or a fragment), so that it never
+    waits for a writer nor holds the write lock while it renders; IMMEDIATE for everything else
+    (POST requests, the CLI, the mail loop), so that a write path that forgot
+    write_transaction() still waits its turn instead of failing with "database is locked"."""
+    if has_request_context() and request.method in _READING_METHODS:
+        return "DEFERRED"
+    return "IMMEDIATE"
+
+
 @event.listens_for(Engine, "begin")
-def _sqlite_begin_immediate(conn):
-    """SQLite: take the write lock when a transaction starts. With the driver's deferred BEGIN,
-    a transaction that read and then writes after another writer committed fails at once with
-    "database is locked" (WAL snapshot); BEGIN IMMEDIATE makes concurrent requests wait their
-    turn instead (busy_timeout), so two schools racing for a unit get a clean refusal."""
+def _sqlite_begin(conn):
+    """SQLite: how a transaction begins (see _default_begin); write_transaction() asks for
+    IMMEDIATE explicitly."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN) or _default_begin()
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def write_transaction(session=None) -> None:
+    """Begin the caller's transaction as a writer: every domain operation that writes calls
+    this first (pages and fragments that only read never do).
+
+    SQLite: BEGIN IMMEDIATE takes the database's single write lock now, waiting its turn
+    (busy_timeout) behind another writer. Writing from a DEFERRED transaction would instead fail
+    at once with "database is locked" whenever another writer committed after its first read
+    (its WAL snapshot is stale), so two agents racing for a unit would get a 500 rather than a
+    clean refusal. Taking the lock only here keeps it off reads: a page renders while another
+    agent's reservation is being written. The read-only transaction the request opened before
+    (the signed-in user) is ended first; it wrote nothing, and the objects it loaded are
+    reloaded under the lock. PostgreSQL: nothing to do (row locks, READ COMMITTED).
+    """
+    session = session if session is not None else db.session()  # the request's Session
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={_SQLITE_BEGIN: "IMMEDIATE"})

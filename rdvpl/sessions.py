@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from . import dates, notify, scopes
 from .errors import Conflict, DomainError, NotFound
-from .extensions import db
+from .extensions import db, write_transaction
 from .history import record, snapshot_session, snapshot_unit
 from .models import (
     UNIT_MINUTES,
@@ -185,6 +185,7 @@ def plan_sessions(
     already planned (also when another agent planned it meanwhile: the unique constraint
     decides, answered as a Conflict).
     """
+    write_transaction()
     today = today or dates.today()
     horizon = planning_horizon(today)
     cells = [CellRef.of(c) for c in cells]
@@ -314,6 +315,7 @@ def delete_session(actor: User, session_id: int, *, today: dt.date | None = None
     """Delete a session of the agent's department: its reserved units are cancelled first
     (a history row per unit and one e-mail per school listing its cancelled units), then the
     session and its units are deleted (history row). One transaction."""
+    write_transaction()
     session = scopes.session(actor.department_id, session_id, message=scopes.SESSION_GONE,
                              lock=True)
     name = cell_name(session.inspector, session.date, session.start_time, session.end_time)

@@ -1,0 +1,329 @@
+"""make bench: the figures of SPEC "Scale and speed" at department and national scale.
+
+    .venv/bin/python -m bench               # department scale: SQLite, then PostgreSQL + gunicorn
+    .venv/bin/python -m bench --national    # and the national scale (100 departments)
+
+Figures, not pass/fail, with one exception: if a gunicorn worker dies (SIGSEGV or any other
+signal or error exit) during the load, the run prints the worker's log and exits with status 1.
+Every database is created for the run and dropped at the end (PostgreSQL at BENCH_PG_URL,
+default postgresql+psycopg://postgres@127.0.0.1:5432/postgres; SQLite in a temporary folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+
+import sqlalchemy as sa
+
+from bench import dataset, infra, load
+
+REPEAT = 12  # timed requests per page (after 2 warm-ups)
+
+
+@dataclass
+class Page:
+    label: str
+    path: str
+    fragment: bool = False  # an htmx request (HX-Request: true)
+    as_school: bool = False  # signed in as the busiest school's user, not the BER agent
+
+
+@dataclass
+class Timing:
+    median_ms: float
+    min_ms: float
+    max_ms: float
+    kib: float
+    statements: int
+    status: int
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--national", action="store_true",
+                        default=os.environ.get("SCALE") == "national",
+                        help="also build and time the national scale (100 departments)")
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
+    args = parser.parse_args()
+    logging.getLogger("rdvpl").setLevel(logging.WARNING)  # the outbox logs each queued mail
+
+    print(f"rdvpl bench, {dt.datetime.now():%Y-%m-%d %H:%M}; Python {platform.python_version()},"
+          f" SQLAlchemy {version('sqlalchemy')}, Flask {version('flask')}, psycopg "
+          f"{version('psycopg')}, gunicorn {version('gunicorn')}; {os.cpu_count()} CPU(s), load "
+          f"average "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"department: {dataset.INSPECTORS} inspectors, {dataset.CENTRES} centres, "
+          f"{dataset.WEEKS} weeks x 20 sessions, {dataset.SCHOOLS} schools, "
+          f"{dataset.RESERVED_SHARE:.0%} of units reserved. Server time = in-process request, "
+          f"median [min-max] of {REPEAT}.")
+    department_pg: dict[str, Timing] = {}
+    failed = False
+    if not args.no_sqlite:
+        with infra.sqlite_database() as url:
+            app, built = _build(url, 1, "SQLite, department")
+            _print_pages(_time_pages(app, built))
+            _dispose(app)
+    if not infra.postgresql_reachable():
+        print(f"\nPostgreSQL is not reachable at {infra.PG_SERVER}: PostgreSQL runs skipped.")
+        return 0
+    with infra.postgresql_database() as url:
+        app, built = _build(url, 1, "PostgreSQL, department")
+        department_pg = _time_pages(app, built)
+        _print_pages(department_pg)
+        _reserve(app, built)
+        _export(url, built)
+        failed = not _throughput(url, built, department_pg)
+        _dispose(app)
+    if args.national:
+        with infra.postgresql_database() as url:
+            app, built = _build(url, 100, "PostgreSQL, national")
+            national = _time_pages(app, built)
+            _print_pages(national, compare=department_pg)
+            _reserve(app, built)
+            _dispose(app)
+    else:
+        print("\nNational scale (100 departments, 3.84 M units): `make bench SCALE=national`.")
+    if failed:
+        print("\nFAILED: a gunicorn worker died under load (see above).")
+        return 1
+    return 0
+
+
+def _build(url: str, departments: int, title: str):
+    from rdvpl import create_app
+    from rdvpl.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
+                      "MAIL_DELIVERY": "off"})
+    start = time.perf_counter()
+    with app.app_context():
+        db.create_all()  # the models' schema (the tests prove the migrations build the same)
+        built = dataset.build(db.engine, departments)
+        db.session.remove()
+    units = built.rows["unit"]
+    print(f"\n== {title}: {departments} department(s), {units:,} units, "
+          f"{built.rows['exam_session']:,} sessions; built in {time.perf_counter() - start:.1f} s")
+    return app, built
+
+
+def _dispose(app) -> None:
+    from rdvpl.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _ids(app, built) -> dict:
+    """Ids the partials need, in the first department's second week (all of it ahead)."""
+    from rdvpl.extensions import db
+    from rdvpl.models import Inspector, Session, Unit, User
+
+    monday = built.first_monday + dt.timedelta(weeks=1)
+    with app.app_context():
+        agent = db.session.scalar(sa.select(User).where(
+            User.email == built.agents[built.departments[0]]))
+        in_week = (sa.select(Unit).join(Unit.session)
+                   .where(Session.department_id == agent.department_id,
+                          Session.date.between(monday, monday + dt.timedelta(days=5)))
+                   .order_by(Unit.id))
+        dispo = db.session.scalars(in_week.where(Unit.status == "dispo").limit(3)).all()
+        reserved = db.session.scalar(in_week.where(Unit.status == "reserved").limit(1))
+        session = db.session.get(Session, reserved.session_id)
+        inspector = db.session.scalar(sa.select(Inspector).where(
+            Inspector.department_id == agent.department_id).order_by(Inspector.id).limit(1))
+        ids = {"monday": monday.strftime("%d/%m/%Y"), "dispo": [u.id for u in dispo],
+               "reserved": reserved.id, "session": session.id, "inspector": inspector.id,
+               "saturday": (monday + dt.timedelta(days=5)).isoformat()}
+        db.session.remove()
+    return ids
+
+
+def pages(ids: dict) -> list[Page]:
+    """Every page and partial timed, by URL (whatever the templates render)."""
+    d = ids["monday"]
+    ticked = "&".join(f"unit={i}" for i in ids["dispo"])
+    cell = f"{ids['inspector']}|{ids['saturday']}|M1"
+    return [
+        Page("planning grid (BER 1)", f"/ber/planification?date={d}"),
+        Page("unit grid, default filters", f"/ber/creneaux?date={d}"),
+        Page("unit grid, CE", f"/ber/creneaux?date={d}&categorie=CE"),
+        Page("unit grid, Tous", f"/ber/creneaux?date={d}&categorie=Tous"),
+        Page("AE exams, busiest school", "/ae/examens", as_school=True),
+        Page("partial: selection panel (3 units)", f"/ber/creneaux/selection?{ticked}",
+             fragment=True),
+        Page("partial: unit dialog", f"/ber/creneaux/unites/{ids['reserved']}", fragment=True),
+        Page("partial: school search", "/ber/creneaux/auto-ecoles?q=Auto-%C3%A9cole+0",
+             fragment=True),
+        Page("partial: planning cell tick/panel",
+             f"/ber/planification/selection?date={d}&cell={cell}", fragment=True),
+        Page("partial: session dialog", f"/ber/planification/sessions/{ids['session']}",
+             fragment=True),
+    ]
+
+
+def _time_pages(app, built) -> dict[str, Timing]:
+    from rdvpl.extensions import db
+
+    ids = _ids(app, built)
+    code = built.departments[0]
+    clients = {}
+    for as_school, email in ((False, built.agents[code]), (True, built.busiest_school[code])):
+        clients[as_school] = app.test_client()
+        response = clients[as_school].post("/connexion", data={
+            "email": email, "password": dataset.PASSWORD})
+        assert response.status_code == 302, f"sign-in of {email}: {response.status_code}"
+    with app.app_context():
+        engine = db.engine
+    statements: list[int] = [0]
+
+    def count(*_args):
+        statements[0] += 1
+
+    results = {}
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        for page in pages(ids):
+            client = clients[page.as_school]
+            headers = {"HX-Request": "true"} if page.fragment else {}
+            for _ in range(2):
+                client.get(page.path, headers=headers)
+            timings = []
+            for _ in range(REPEAT):
+                statements[0] = 0
+                start = time.perf_counter()
+                response = client.get(page.path, headers=headers)
+                timings.append((time.perf_counter() - start) * 1000)
+            results[page.label] = Timing(statistics.median(timings), min(timings), max(timings),
+                                         len(response.data) / 1024, statements[0],
+                                         response.status_code)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return results
+
+
+def _print_pages(results: dict[str, Timing], compare: dict[str, Timing] | None = None) -> None:
+    extra = f" {'vs dept':>8}" if compare else ""
+    print(f"{'page or partial':<38} {'median ms':>9} {'[min-max]':>15} {'KiB':>8} "
+          f"{'SQL':>4} {'HTTP':>4}{extra}")
+    for label, t in results.items():
+        ratio = ""
+        if compare and label in compare:
+            ratio = f" {t.median_ms / compare[label].median_ms:>7.2f}x"
+        print(f"{label:<38} {t.median_ms:>9.1f} {f'[{t.min_ms:.1f}-{t.max_ms:.1f}]':>15} "
+              f"{t.kib:>8.1f} {t.statements:>4} {t.status:>4}{ratio}")
+
+
+def _reserve(app, built) -> None:
+    """booking.reserve_units for 4 Dispo AE units of one session, REPEAT times (domain call)."""
+    from rdvpl import booking
+    from rdvpl.extensions import db
+    from rdvpl.models import AutoEcole, Session, Unit, User
+
+    code = built.departments[0]
+    timings = []
+    with app.app_context():
+        agent_id = db.session.scalar(sa.select(User.id).where(User.email == built.agents[code]))
+        department_id = db.session.get(User, agent_id).department_id
+        school_id = db.session.scalar(sa.select(AutoEcole.id).where(
+            AutoEcole.department_id == department_id).limit(1))
+        # Sessions far ahead whose 4 units are all Dispo AE.
+        free = (sa.select(Unit.session_id).join(Unit.session)
+                .where(Session.department_id == department_id,
+                       Session.date >= built.first_monday + dt.timedelta(weeks=2))
+                .group_by(Unit.session_id)
+                .having(sa.func.count() == sa.func.sum(
+                    sa.case((Unit.status == "dispo", 1), else_=0)))
+                .having(sa.func.count() == 4).limit(REPEAT))
+        sessions = db.session.scalars(free).all()
+        db.session.remove()
+    for session_id in sessions:
+        with app.app_context():
+            ids = db.session.scalars(sa.select(Unit.id).where(Unit.session_id == session_id)).all()
+            agent = db.session.get(User, agent_id)
+            start = time.perf_counter()
+            booking.reserve_units(agent, ids, school_id)
+            timings.append((time.perf_counter() - start) * 1000)
+            db.session.remove()
+    if timings:
+        print(f"reserve 4 units (booking.reserve_units, {len(timings)} runs): median "
+              f"{statistics.median(timings):.1f} ms [{min(timings):.1f}-{max(timings):.1f}]")
+
+
+def _export(url: str, built) -> None:
+    code = built.departments[0]
+    weeks = 6
+    day = (built.first_monday + dt.timedelta(weeks=1)).strftime("%d/%m/%Y")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.export_probe", url, built.agents[code], dataset.PASSWORD,
+         day, str(weeks)], cwd=infra.ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"export: failed\n{done.stderr[-2000:]}")
+        return
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"export {weeks} weeks x {dataset.INSPECTORS} inspectors (.xlsx, {r['bytes'] / 1024:.0f}"
+          f" KiB): {r['seconds'] * 1000:.0f} ms; memory: {r['traced_peak_mb']:.1f} MB traced peak"
+          f" during one export, process max RSS {r['max_rss_mb']:.0f} MB")
+
+
+def _throughput(url: str, built, timings: dict[str, Timing]) -> bool:
+    """gunicorn, 2 sync workers, on 127.0.0.1: the heaviest page, then the rest of the crash
+    scenario of issue 9 (100 x Tous then 150 x CE), then a bare Flask hello served the same way.
+    Returns False when a worker died."""
+    heaviest = max((t for t in timings if not t.startswith("partial")),
+                   key=lambda label: timings[label].median_ms)
+    by_label = {p.label: p for p in pages(_ids_from_url(url, built))}
+    code = built.departments[0]
+    env = {"DATABASE_URL": url, "SECRET_KEY": "bench-only", "MAIL_DELIVERY": "off"}
+    print(f"\ngunicorn, 2 sync workers, {load.CONCURRENCY} concurrent clients on 127.0.0.1 "
+          "(bounded loops, no keep-alive):")
+    with infra.Gunicorn("app:app", workers=2, env=env) as server:
+        cookie = load.sign_in(server.port, built.agents[code], dataset.PASSWORD)
+        runs = [(heaviest, 100), ("unit grid, CE", 150)]
+        if heaviest != "unit grid, Tous":
+            runs.insert(1, ("unit grid, Tous", 100))
+        app_rate = None
+        for label, n in runs:
+            result = load.run(server.port, [by_label[label].path] * n, cookie=cookie)
+            app_rate = app_rate or result.per_second
+            print(f"  {label:<36} {n:>5} requests: {result.per_second:>8.1f} req/s, latency "
+                  f"median {statistics.median(result.latencies_ms or [0]):.0f} ms; "
+                  f"statuses {result.statuses}, failures {len(result.errors)}")
+    with infra.Gunicorn("bench.hello:app", workers=2) as hello:
+        result = load.run(hello.port, ["/"] * 2000)
+        print(f"  {'bare Flask hello':<36} {2000:>5} requests: {result.per_second:>8.1f} req/s")
+    print(f"  heaviest page ({heaviest}) at {app_rate / result.per_second:.1%} of the hello's "
+          "throughput")
+    deaths = server.worker_deaths()
+    if deaths:
+        print("\n  WORKER DEATH under load:\n    " + "\n    ".join(deaths))
+        print("  gunicorn log (faulthandler shows the Python stack of every thread):\n"
+              + server.log()[-6000:])
+        return False
+    print("  no worker died")
+    return True
+
+
+def _ids_from_url(url: str, built) -> dict:
+    from rdvpl import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
+                      "MAIL_DELIVERY": "off"})
+    ids = _ids(app, built)
+    _dispose(app)
+    return ids
+
+
+if __name__ == "__main__":
+    sys.exit(main())
