@@ -44,6 +44,7 @@ class CellState(enum.StrEnum):
     PLANNED = "planned"  # a session exists (tapping it offers to delete it)
     PAST = "past"  # before today: nothing can be planned
     TODAY = "today"  # today: too late to plan (see plan_sessions)
+    HOLIDAY = "holiday"  # a public holiday (dates.public_holiday)
     CLOSED = "closed"  # a Saturday not declared worked for this inspector
 
 
@@ -74,6 +75,7 @@ class GridCell:
     key: str = ""  # the checkbox value, '12|2022-02-11|M1'
     dom_id: str = ""  # 'cell-12-20220211-M1'
     editable: bool = False  # planned and not past: tapping it offers to delete the session
+    reason: str = ""  # why a closed cell is closed, as its name says it: 'Jour férié (Noël)'
 
     @property
     def ref(self) -> CellRef:
@@ -118,11 +120,14 @@ class PlanningWeek:
 def _cell_state(inspector_id: int, day: dt.date, today: dt.date,
                 worked: set[tuple[int, dt.date]]) -> CellState:
     """The one rule for a cell without a session; ``worked``: the (inspector id, Saturday)
-    pairs declared worked (sessions.worked_saturdays), each inspector's own."""
+    pairs declared worked (sessions.worked_saturdays), each inspector's own. A public holiday
+    closes the day even on a Saturday declared worked."""
     if day < today:
         return CellState.PAST
     if day == today:
         return CellState.TODAY
+    if dates.public_holiday(day):
+        return CellState.HOLIDAY
     if day.weekday() == 5 and (inspector_id, day) not in worked:
         return CellState.CLOSED
     return CellState.FREE
@@ -144,6 +149,8 @@ def _make_cell(inspector, day, tranche, session, today, worked, selected,
         dom_id=f"cell-{inspector.id}-{iso.replace('-', '')}-{tranche}",
         editable=session is not None and day >= today,
     )
+    if state == CellState.HOLIDAY:
+        cell.reason = f"Jour férié ({dates.public_holiday(day)})"
     cell.selected = state == CellState.FREE and cell.ref in selected
     return cell
 

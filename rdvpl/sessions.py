@@ -223,6 +223,10 @@ def plan_sessions(
             raise DomainError(f"{name} : cette date est trop lointaine. Les sessions se "
                               "planifient au plus un an à l'avance (jusqu'au "
                               f"{dates.ddmmyyyy(horizon)}).")
+        holiday = dates.public_holiday(cell.day)
+        if holiday:
+            raise DomainError(f"{name} : jour férié ({holiday}), aucune session ne se "
+                              "planifie.")
     saturdays = [c for c in cells if c.day.weekday() == 5]
     if saturdays:
         worked = worked_saturdays(actor.department_id, min(c.day for c in saturdays),
