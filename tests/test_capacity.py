@@ -6,14 +6,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from rdvpl import dates
+from rdvpl.capacity import coming_saturdays, saturdays_table, set_worked_saturday
 from rdvpl.creneaux import creneaux_week, inspector_choices
-from rdvpl.errors import DomainError
-from rdvpl.models import Tranche
+from rdvpl.errors import DomainError, NotFound
+from rdvpl.extensions import db
+from rdvpl.models import History, Session, Tranche, UnitStatus, WorkedSaturday
 from rdvpl.planning_grid import CellState, grid_cell, planning_week
-from tests.helpers import refused
-from tests.test_planning import ber, cells, inspector, plan
+from rdvpl.sessions import SessionsConcerned
+from tests.helpers import planned_session, refused
+from tests.mailsink import body_text as body_text_of
+from tests.test_planning import WORKED_SATURDAY, ber, cells, inspector, plan, school, state
 
 # ---------------------------------------------------------------------------------------------
 # Public holidays
@@ -61,9 +66,6 @@ def test_a_holiday_closes_its_day_on_the_planning_grid(demo, ctx):
 
 
 def test_a_holiday_on_a_worked_saturday_stays_closed(demo, ctx):
-    from rdvpl.extensions import db
-    from rdvpl.models import WorkedSaturday
-
     may_day = dt.date(2027, 5, 1)  # a Saturday
     db.session.add(WorkedSaturday(inspector=inspector("DUMAS"), date=may_day))
     db.session.commit()
@@ -95,3 +97,207 @@ def test_planning_page_names_the_holiday_cells(demo, auth, client):
     auth.login()
     page = client.get("/ber/planification?date=25/12/2028&recherche=dumas").get_data(as_text=True)
     assert 'aria-label="DUMAS Anna, lundi 25/12/2028, 08:00 - 10:00, Jour férié (Noël)"' in page
+
+
+# ---------------------------------------------------------------------------------------------
+# Worked Saturdays (BER 7) and the "Sessions concernées" flow
+# ---------------------------------------------------------------------------------------------
+
+
+
+
+def test_coming_saturdays_are_the_next_twelve():
+    assert coming_saturdays(dt.date(2026, 12, 11))[:2] == [dt.date(2026, 12, 12),
+                                                           dt.date(2026, 12, 19)]
+    saturdays = coming_saturdays(dt.date(2026, 12, 12))  # a Saturday: too late for itself
+    assert saturdays[0] == dt.date(2026, 12, 19) and len(saturdays) == 12
+    assert saturdays[-1] == dt.date(2027, 3, 6)
+    assert {d.weekday() for d in saturdays} == {5}
+
+
+def worked(last_name, day) -> bool:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(WorkedSaturday).where(
+        WorkedSaturday.inspector_id == inspector(last_name).id,
+        WorkedSaturday.date == day)) is not None
+
+
+def test_the_table_shows_the_departments_inspectors_and_their_saturdays(demo, ctx):
+    table = saturdays_table(ber())
+    assert len(table.rows) == 12
+    names = [i.nom_prenom for i in table.inspectors]
+    assert "DUMAS Anna" in names and "LEROY Paul" not in names  # LEROY is of 034
+    assert names == sorted(names)
+    row = next(r for r in table.rows if r.day == WORKED_SATURDAY)
+    states = {t.name: t.worked for t in row.toggles}
+    label = dates.jour_date(WORKED_SATURDAY)
+    assert states[f"DUMAS Anna, {label}"] and not states[f"MONTEIL Marie, {label}"]
+
+
+def test_declaring_a_saturday_opens_it_for_planning(demo, ctx):
+    saturday = coming_saturdays()[4]
+    monteil = inspector("MONTEIL")
+    assert planning_week(ber(), saturday, search="monteil").inspectors[0].rows[0][1][5].state \
+        == CellState.CLOSED
+    change = set_worked_saturday(ber(), monteil.id, saturday, True)
+    assert change.toggle.worked and worked("MONTEIL", saturday)
+    row = db.session.scalars(sa.select(History).where(History.action == "saturday.worked")).one()
+    assert (row.object_id, row.after) == (monteil.id, {"date": saturday.isoformat()})
+    assert planning_week(ber(), saturday, search="monteil").inspectors[0].rows[0][1][5].state \
+        == CellState.FREE
+    assert len(plan(cells("MONTEIL", saturday, "M1"))) == 1
+    # Declaring it again changes nothing.
+    before = state()
+    set_worked_saturday(ber(), monteil.id, saturday, True)
+    assert state() == before
+
+
+def test_undeclaring_an_empty_saturday(demo, ctx):
+    set_worked_saturday(ber(), inspector("MARAIS").id, WORKED_SATURDAY, False)
+    assert not worked("MARAIS", WORKED_SATURDAY)
+    assert db.session.scalars(sa.select(History.action)).all() == ["saturday.unworked"]
+
+
+def reserved_saturday():
+    """DUMAS on WORKED_SATURDAY: M1 with 2 units for Alliance Auto-Ecole and 1 for Alliance
+    du 002, M2 with 1 unit for Alliance Auto-Ecole, S1 free."""
+    alliance, other = school("Alliance Auto-Ecole"), school("Alliance du 002")
+    m1 = planned_session("DUMAS", WORKED_SATURDAY, Tranche.M1, reserved=(0, 1),
+                         for_school=alliance)
+    m1.units[3].status, m1.units[3].auto_ecole = UnitStatus.RESERVED, other
+    m2 = planned_session("DUMAS", WORKED_SATURDAY, Tranche.M2, reserved=(2,), for_school=alliance)
+    s1 = planned_session("DUMAS", WORKED_SATURDAY, Tranche.S1)
+    db.session.commit()
+    return m1, m2, s1
+
+
+def test_undeclaring_a_saturday_with_sessions_lists_them_and_changes_nothing(demo, ctx):
+    m1, m2, s1 = reserved_saturday()
+    error = refused(SessionsConcerned, "Des sessions sont déjà planifiées",
+                    lambda: set_worked_saturday(ber(), inspector("DUMAS").id, WORKED_SATURDAY,
+                                                False))
+    label = dates.jour_date(WORKED_SATURDAY)
+    assert [(s.name, s.label, s.reserved_words) for s in error.sessions] == [
+        (f"DUMAS Anna, {label}, 08:00 - 10:00", "CE CARCASSONNE",
+         "3 unités réservées : Alliance Auto-Ecole (2), Alliance du 002 (1)"),
+        (f"DUMAS Anna, {label}, 10:00 - 12:00", "CE CARCASSONNE",
+         "1 unité réservée : Alliance Auto-Ecole (1)"),
+        (f"DUMAS Anna, {label}, 13:00 - 15:00", "CE CARCASSONNE", "aucune unité réservée"),
+    ]
+    assert worked("DUMAS", WORKED_SATURDAY)
+    # A confirmation of another list (a session planned meanwhile) shows the dialog again.
+    refused(SessionsConcerned, "Des sessions",
+            lambda: set_worked_saturday(ber(), inspector("DUMAS").id, WORKED_SATURDAY, False,
+                                        confirmed={m1.id, m2.id}))
+
+
+def test_confirming_deletes_the_sessions_with_one_mail_per_school(demo, app, smtp):
+    with app.app_context():
+        m1, m2, s1 = reserved_saturday()
+        ids = {m1.id, m2.id, s1.id}
+        smtp.clear()
+        change = set_worked_saturday(ber(), inspector("DUMAS").id, WORKED_SATURDAY, False,
+                                     confirmed=ids)
+        assert len(change.removed) == 3 and not worked("DUMAS", WORKED_SATURDAY)
+        assert db.session.scalars(sa.select(Session.id).where(Session.id.in_(ids))).all() == []
+        actions = db.session.scalars(sa.select(History.action)).all()
+        assert sorted(actions) == sorted(["unit.cancelled"] * 4 + ["session.deleted"] * 3
+                                         + ["saturday.unworked"])
+    messages = smtp.wait_for(count=2, timeout=5)
+    assert smtp.wait_for(count=3, timeout=0.5) == messages  # one e-mail per school, no more
+    by_school = {m["To"]: body_text_of(m) for m in messages}
+    assert set(by_school) == {"alliance@example.test", "alliance002@example.test"}
+    alliance = by_school["alliance@example.test"]
+    day = dates.jour_date(WORKED_SATURDAY)
+    assert "Les 3 places d'examens pratiques" in alliance
+    for hours in ("de 08:00 à 08:30", "de 08:30 à 09:00", "de 11:00 à 11:30"):
+        assert f"{day}, {hours}, centre CARCASSONNE" in alliance
+    assert "09:30 à 10:00" not in alliance  # Alliance du 002's unit
+    assert f"{day}, de 09:30 à 10:00" in by_school["alliance002@example.test"]
+
+
+@pytest.mark.parametrize("case, error, words", [
+    ("foreign inspector", NotFound, "Inspecteur introuvable"),
+    ("not a coming saturday", DomainError, "ne fait pas partie des 12 prochains samedis"),
+    ("a friday", DomainError, "ne fait pas partie des 12 prochains samedis"),
+])
+def test_refusals(demo, ctx, case, error, words):
+    who, day = inspector("DUMAS"), coming_saturdays()[2]
+    if case == "foreign inspector":
+        who = inspector("LEROY")
+    elif case == "not a coming saturday":
+        day = coming_saturdays()[-1] + dt.timedelta(weeks=1)
+    else:
+        day -= dt.timedelta(days=1)
+    refused(error, words, lambda: set_worked_saturday(ber(), who.id, day, True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Routes of BER 7
+# ---------------------------------------------------------------------------------------------
+
+HX = {"HX-Request": "true"}
+
+
+def test_saturdays_page_names_each_toggle(demo, auth, client):
+    auth.login()
+    page = client.get("/ber/samedis").get_data(as_text=True)
+    label = dates.jour_date(WORKED_SATURDAY)
+    assert "<h1>Samedis supplémentaires travaillés</h1>" in page
+    assert f'aria-pressed="true" aria-label="DUMAS Anna, {label}, travaillé"' in page
+    assert f'aria-pressed="false" aria-label="MONTEIL Marie, {label}, non travaillé"' in page
+    assert "LEROY" not in page
+    assert 'href="/ber/samedis" aria-current="page"' in page  # the menu item
+
+
+def test_toggle_swaps_the_one_button(demo, auth, client, ctx):
+    auth.login()
+    saturday = coming_saturdays()[3]
+    who = inspector("MONTEIL").id
+    response = client.post("/ber/samedis", headers=HX, data={
+        "inspecteur": who, "samedi": saturday.isoformat(), "travaille": "1"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body
+    assert (f'aria-pressed="true" aria-label="MONTEIL Marie, {dates.jour_date(saturday)}, '
+            'travaillé"') in body
+    assert "samedi travaillé" in body  # the banner
+    assert worked("MONTEIL", saturday)
+
+
+def test_toggle_over_sessions_answers_the_dialog_then_confirms(demo, auth, client, ctx):
+    auth.login()
+    m1, m2, s1 = reserved_saturday()
+    form = {"inspecteur": inspector("DUMAS").id, "samedi": WORKED_SATURDAY.isoformat(),
+            "travaille": "0"}
+    response = client.post("/ber/samedis", headers=HX, data=form)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.headers["HX-Retarget"] == "#dialog"
+    assert "Sessions concernées" in body
+    assert "3 unités réservées : Alliance Auto-Ecole (2), Alliance du 002 (1)" in body
+    assert "Supprimer ces sessions et prévenir les auto-écoles" in body and "Annuler" in body
+    assert worked("DUMAS", WORKED_SATURDAY)
+    response = client.post("/ber/samedis", headers=HX, data={
+        **form, "confirme": "1", "session": [m1.id, m2.id, s1.id]})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "non travaillé" in body
+    assert "3 session(s) supprimée(s)" in body
+    assert not worked("DUMAS", WORKED_SATURDAY)
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_another_departments_agent_gets_404(demo, auth, client, ctx, htmx):
+    auth.login("ber034@example.test")
+    response = client.post("/ber/samedis", headers=HX if htmx else {}, data={
+        "inspecteur": inspector("DUMAS").id, "samedi": WORKED_SATURDAY.isoformat(),
+        "travaille": "0"})
+    assert response.status_code == 404
+    assert worked("DUMAS", WORKED_SATURDAY)
+    assert "DUMAS" not in client.get("/ber/samedis").get_data(as_text=True)
+
+
+def test_tampered_toggle_is_refused_in_french(demo, auth, client, ctx):
+    auth.login()
+    response = client.post("/ber/samedis", headers=HX, data={
+        "inspecteur": "abc", "samedi": "x", "travaille": "2"})
+    assert response.status_code == 422
+    assert "La demande envoyée est invalide" in response.get_data(as_text=True)

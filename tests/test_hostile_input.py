@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 from rdvpl import create_app, dates
 from rdvpl.access import rule_for
+from rdvpl.capacity import coming_saturdays
 from rdvpl.extensions import db
 from rdvpl.models import (
     AutoEcole,
@@ -110,6 +111,9 @@ FIELDS: dict[str, dict[str, str]] = {
     "pages.legal": {},
     "pages.personal_data": {},
     "pages.cookies": {},
+    "ber.saturdays": {},
+    "ber.saturday_toggle": {"inspecteur": "OWN_INSPECTOR", "samedi": "SATURDAY_DATE",
+                            "travaille": "FLAG", "confirme": "FLAG", "session": "session"},
     "ber.planning": {**PLANNING, "cell": "cell"},
     "ber.planning_chunk": {**PLANNING, "cell": "cell", "depuis": "weeks"},
     "ber.planning_selection": {**PLANNING, "cell": "cell"},
@@ -225,6 +229,9 @@ def _pools(app) -> dict[str, list[str]]:
             "CATEGORY": ["CE"],
             "FREE_CELL": free_cells,
             "STATUS": ["indispo"],
+            "OWN_INSPECTOR": [str(i) for i in inspectors_011[:3]],
+            "SATURDAY_DATE": [d.isoformat() for d in coming_saturdays(today)[:3]],
+            "FLAG": ["1", "0"],
             "FILENAME": ["app.css", "app.js"],
             "school": ids(sa.select(AutoEcole.id)),
             "department": ids(sa.select(Department.id)),
