@@ -1,5 +1,6 @@
-"""Capacity (SPEC Part 2): what inspectors can give — worked Saturdays (BER 7); public
-holidays live in rdvpl/dates.py and close cells through planning_grid's one rule.
+"""Capacity (SPEC Part 2): what inspectors can give — worked Saturdays (BER 7), absences and
+other duties (BER 6); public holidays live in rdvpl/dates.py. All of them close cells through
+planning_grid's one rule and are refused by plan_sessions.
 
 Domain functions: no request, no templates; each takes the actor, enforces every rule, owns its
 transaction and records the history. A change that would remove planned sessions raises
@@ -17,12 +18,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from . import dates, scopes
-from .errors import Conflict, DomainError
+from .errors import Conflict, DomainError, NotFound
 from .extensions import db
 from .history import record
-from .models import Inspector, Session, Unit, User, WorkedSaturday
+from .models import Absence, AbsenceMotif, Inspector, Session, Unit, User, WorkedSaturday
 from .names import name_key
-from .sessions import SessionsConcerned, concerned, remove_sessions, worked_saturdays
+from .sessions import (
+    SessionsConcerned,
+    concerned,
+    half_day,
+    planning_horizon,
+    remove_sessions,
+    worked_saturdays,
+)
 
 SATURDAYS_AHEAD = 12  # "les 12 prochains samedis" (SPEC BER 7)
 
@@ -163,3 +171,132 @@ def set_worked_saturday(actor: User, inspector_id: int, day: dt.date, worked: bo
     toggle = SaturdayToggle(inspector.id, day, worked,
                             f"{inspector.nom_prenom}, {dates.jour_date(day)}")
     return SaturdayChange(toggle, removed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Indisponibilités et autres charges (BER 6)
+# ---------------------------------------------------------------------------------------------
+
+ABSENCE_WEEKS = 12  # the list shows the absences of the coming 12 weeks (SPEC BER 6)
+COMMENT_MAX = 500
+HALF_WORDS = ("matin", "après-midi")
+
+
+def period_words(first: tuple[dt.date, int], last: tuple[dt.date, int]) -> str:
+    """'du lundi 14/12/2026 matin au mardi 15/12/2026 après-midi'."""
+    return (f"du {dates.jour_date(first[0])} {HALF_WORDS[first[1]]} "
+            f"au {dates.jour_date(last[0])} {HALF_WORDS[last[1]]}")
+
+
+@dataclass
+class AbsenceRow:
+    """One line of the list: its id (for "Supprimer"), motif, period and comment."""
+
+    id: int
+    motif: str
+    period: str
+    comment: str
+
+
+def absences_list(actor: User, inspector_id: int, *, today: dt.date | None = None
+                  ) -> list[AbsenceRow]:
+    """The inspector's absences overlapping the coming ``ABSENCE_WEEKS`` weeks, by date."""
+    inspector = scopes.inspector(actor.department_id, inspector_id,
+                                 message=scopes.PLANNING_INSPECTOR_NOT_FOUND)
+    today = today or dates.today()
+    last = today + dt.timedelta(weeks=ABSENCE_WEEKS)
+    rows = db.session.scalars(
+        select(Absence).where(Absence.inspector_id == inspector.id,
+                              Absence.end_date >= today, Absence.start_date <= last)
+        .order_by(Absence.start_date, Absence.start_afternoon)
+    )
+    return [AbsenceRow(a.id, a.motif, period_words(a.first_half, a.last_half), a.comment or "")
+            for a in rows]
+
+
+def _snapshot(absence: Absence) -> dict:
+    return {"inspector": absence.inspector.nom_prenom, "motif": absence.motif,
+            "period": period_words(absence.first_half, absence.last_half),
+            "comment": absence.comment or ""}
+
+
+@dataclass
+class AbsenceChange:
+    absence: Absence
+    removed: list  # DeletedSession of the sessions removed with it
+
+
+def add_absence(actor: User, inspector_id: int, motif: str, start: dt.date,
+                start_afternoon: bool, end: dt.date, end_afternoon: bool,
+                comment: str | None = None, *, confirmed: set[int] | None = None,
+                today: dt.date | None = None) -> AbsenceChange:
+    """Record an absence of an inspector of the agent's department, by half-day, with a
+    history row. Refused with a French message: an unknown motif, a period ending before it
+    starts, starting before today or beyond the planning horizon, a comment over 500
+    characters, and a period overlapping another absence of the inspector (refused, not merged:
+    the agent sees both and chooses — delete the older one first).
+
+    If the period covers planned sessions, SessionsConcerned is raised (nothing changed) until
+    ``confirmed`` are those sessions' ids: then they are deleted and the absence saved in one
+    transaction, one e-mail per school listing all of its cancelled units."""
+    today = today or dates.today()
+    inspector = scopes.inspector(actor.department_id, inspector_id,
+                                 message=scopes.PLANNING_INSPECTOR_NOT_FOUND)
+    if motif not in set(AbsenceMotif):
+        raise DomainError("Choisissez un motif dans la liste.")
+    first, last = (start, int(start_afternoon)), (end, int(end_afternoon))
+    if last < first:
+        raise DomainError(f"La fin de la période ({dates.ddmmyyyy(end)} "
+                          f"{HALF_WORDS[last[1]]}) précède son début ({dates.ddmmyyyy(start)} "
+                          f"{HALF_WORDS[first[1]]}).")
+    if start < today:
+        raise DomainError(f"La période commence le {dates.ddmmyyyy(start)}, avant aujourd'hui : "
+                          "une indisponibilité se déclare à partir d'aujourd'hui.")
+    horizon = planning_horizon(today)
+    if end > horizon:
+        raise DomainError("Une indisponibilité se déclare au plus un an à l'avance (jusqu'au "
+                          f"{dates.ddmmyyyy(horizon)}).")
+    comment = (comment or "").strip()
+    if len(comment) > COMMENT_MAX:
+        raise DomainError(f"Le commentaire dépasse {COMMENT_MAX} caractères.")
+    if not inspector.active:
+        raise DomainError(f"{inspector.nom_prenom} est désactivé.")
+    # Two agents entering overlapping absences at once: the inspector's row is the lock.
+    db.session.scalars(select(Inspector.id).where(Inspector.id == inspector.id)
+                       .with_for_update()).all()
+    for other in db.session.scalars(select(Absence).where(
+            Absence.inspector_id == inspector.id, Absence.start_date <= end,
+            Absence.end_date >= start)):
+        if other.first_half <= last and first <= other.last_half:
+            raise DomainError(
+                f"{inspector.nom_prenom} a déjà une indisponibilité ({other.motif}) "
+                f"{period_words(other.first_half, other.last_half)} qui chevauche cette "
+                "période : supprimez-la d'abord ou choisissez une autre période.")
+    sessions = [s for s in sessions_between(inspector.id, start, end, lock=True)
+                if first <= (s.date, half_day(s.tranche)) <= last]
+    check_confirmed(sessions, confirmed)
+    removed = remove_sessions(actor, sessions)
+    absence = Absence(inspector=inspector, motif=motif, start_date=start,
+                      start_afternoon=start_afternoon, end_date=end,
+                      end_afternoon=end_afternoon, comment=comment or None,
+                      created_by_id=actor.id)
+    db.session.add(absence)
+    db.session.flush()
+    record(actor, "absence.added", "absence", absence.id, department_id=actor.department_id,
+           after={**_snapshot(absence), "sessions_removed": len(removed)})
+    db.session.commit()
+    return AbsenceChange(absence, removed)
+
+
+def delete_absence(actor: User, absence_id: int) -> dict:
+    """Delete an absence of the agent's department (its cells reopen), with a history row.
+    Another department's or an unknown id: NotFound."""
+    absence = db.session.get(Absence, absence_id) if isinstance(absence_id, int) else None
+    if absence is None or absence.inspector.department_id != actor.department_id:
+        raise NotFound("Indisponibilité introuvable : elle a peut-être déjà été supprimée.")
+    before = _snapshot(absence)
+    record(actor, "absence.deleted", "absence", absence.id, department_id=actor.department_id,
+           before=before)
+    db.session.delete(absence)
+    db.session.commit()
+    return before

@@ -23,6 +23,7 @@ from .extensions import db
 from .history import record, snapshot_session, snapshot_unit
 from .models import (
     UNIT_MINUTES,
+    Absence,
     AutoEcole,
     Category,
     Centre,
@@ -161,6 +162,46 @@ def worked_saturdays(department_id: int, first: dt.date, last: dt.date
 
 
 
+class Away(NamedTuple):
+    """An absence as the grids read it: first and last half-days, (date, 0 morning / 1
+    afternoon), and its motif."""
+
+    first: tuple[dt.date, int]
+    last: tuple[dt.date, int]
+    motif: str
+
+
+def half_day(tranche: Tranche | str) -> int:
+    """0 for the morning tranches (M1, M2), 1 for the afternoon ones (S1, S2)."""
+    return 0 if Tranche(tranche) in (Tranche.M1, Tranche.M2) else 1
+
+
+def unavailabilities(department_id: int, first: dt.date, last: dt.date
+                     ) -> dict[int, list[Away]]:
+    """The absences of the department's inspectors overlapping ``first``..``last``, by
+    inspector id (one statement)."""
+    rows = db.session.execute(
+        select(Absence.inspector_id, Absence.start_date, Absence.start_afternoon,
+               Absence.end_date, Absence.end_afternoon, Absence.motif)
+        .join(Inspector, Absence.inspector_id == Inspector.id)
+        .where(Inspector.department_id == department_id, Absence.start_date <= last,
+               Absence.end_date >= first)
+    )
+    away: dict[int, list[Away]] = {}
+    for inspector_id, start, start_pm, end, end_pm, motif in rows:
+        away.setdefault(inspector_id, []).append(
+            Away((start, int(start_pm)), (end, int(end_pm)), motif))
+    return away
+
+
+def unavailable_motif(away: dict[int, list[Away]], inspector_id: int, day: dt.date,
+                      tranche: Tranche | str) -> str | None:
+    """The motif of the absence covering this cell, else None."""
+    half = (day, half_day(tranche))
+    return next((a.motif for a in away.get(inspector_id, ()) if a.first <= half <= a.last),
+                None)
+
+
 def planning_horizon(today: dt.date | None = None) -> dt.date:
     """The last day a session may be planned on: one year ahead. Nobody plans exams further,
     and a session in year 9999 made its own week impossible to show."""
@@ -237,6 +278,14 @@ def plan_sessions(
                 name = cell_name(inspector, cell.day, *tranche_hours(cell.day, cell.tranche))
                 raise DomainError(f"{name} : ce samedi n'est pas déclaré travaillé pour "
                                   f"{inspector.nom_prenom}.")
+    away = unavailabilities(actor.department_id, min(c.day for c in cells),
+                            max(c.day for c in cells))
+    for cell in cells:
+        motif = unavailable_motif(away, cell.inspector_id, cell.day, cell.tranche)
+        if motif:
+            inspector = inspectors[cell.inspector_id]
+            name = cell_name(inspector, cell.day, *tranche_hours(cell.day, cell.tranche))
+            raise DomainError(f"{name} : {inspector.nom_prenom} est indisponible ({motif}).")
     existing = _existing_sessions(cells)
     if existing:
         session = existing[0]

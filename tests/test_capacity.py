@@ -9,11 +9,26 @@ import pytest
 import sqlalchemy as sa
 
 from rdvpl import dates
-from rdvpl.capacity import coming_saturdays, saturdays_table, set_worked_saturday
+from rdvpl.capacity import (
+    absences_list,
+    add_absence,
+    coming_saturdays,
+    delete_absence,
+    saturdays_table,
+    set_worked_saturday,
+)
 from rdvpl.creneaux import creneaux_week, inspector_choices
 from rdvpl.errors import DomainError, NotFound
 from rdvpl.extensions import db
-from rdvpl.models import History, Session, Tranche, UnitStatus, WorkedSaturday
+from rdvpl.models import (
+    Absence,
+    History,
+    OutboxMail,
+    Session,
+    Tranche,
+    UnitStatus,
+    WorkedSaturday,
+)
 from rdvpl.planning_grid import CellState, grid_cell, planning_week
 from rdvpl.sessions import SessionsConcerned
 from tests.helpers import planned_session, refused
@@ -301,3 +316,141 @@ def test_tampered_toggle_is_refused_in_french(demo, auth, client, ctx):
         "inspecteur": "abc", "samedi": "x", "travaille": "2"})
     assert response.status_code == 422
     assert "La demande envoyée est invalide" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Indisponibilités et autres charges (BER 6)
+# ---------------------------------------------------------------------------------------------
+
+APRIL = dt.date(2027, 4, 1)  # "today" for these tests
+FRI = dt.date(2027, 4, 30)  # Friday, the month's last day; Saturday 01/05 is a holiday
+
+
+def states(last_name, day, today=APRIL) -> dict:
+    """{(date, tranche): (state, reason)} of the inspector's week containing ``day``."""
+    grid = planning_week(ber(), day, search=last_name.lower(), today=today)
+    return {(c.day, t): (c.state, c.reason) for t, row in grid.inspectors[0].rows for c in row}
+
+
+def leave(last_name="DUMAS", start=FRI, start_pm=True, end=FRI + dt.timedelta(days=3),
+          end_pm=False, motif="Congé", **kwargs):
+    return add_absence(ber(), inspector(last_name).id, motif, start, start_pm, end, end_pm,
+                       kwargs.pop("comment", "Vacances"), today=kwargs.pop("today", APRIL),
+                       **kwargs)
+
+
+def test_an_absence_closes_exactly_its_half_days(demo, ctx):
+    """Friday afternoon (its 13:30 tranches) to Monday morning, across a weekend and a month
+    end: Friday morning and Monday afternoon stay open."""
+    leave()
+    away = ("unavailable", "Indisponible (Congé)")
+    before, after = states("DUMAS", FRI), states("DUMAS", FRI + dt.timedelta(days=3))
+    assert before[(FRI, Tranche.M1)] == before[(FRI, Tranche.M2)] == (CellState.FREE, "")
+    assert before[(FRI, Tranche.S1)] == before[(FRI, Tranche.S2)] == away
+    assert before[(dt.date(2027, 5, 1), Tranche.M1)] == (CellState.HOLIDAY,
+                                                         "Jour férié (Fête du Travail)")
+    monday = dt.date(2027, 5, 3)
+    assert after[(monday, Tranche.M1)] == after[(monday, Tranche.M2)] == away
+    assert after[(monday, Tranche.S1)] == (CellState.FREE, "")
+    assert after[(monday + dt.timedelta(days=1), Tranche.M1)] == (CellState.FREE, "")
+    assert states("MONTEIL", FRI)[(FRI, Tranche.S1)] == (CellState.FREE, "")  # DUMAS's only
+    cell = grid_cell(ber(), inspector("DUMAS").id, FRI, Tranche.S1, today=APRIL)
+    assert (cell.state, cell.reason, cell.start) == (*away, dt.time(13, 30))
+    row = db.session.scalars(sa.select(History).where(History.action == "absence.added")).one()
+    assert row.after["period"] == "du vendredi 30/04/2027 après-midi au lundi 03/05/2027 matin"
+
+
+def test_planning_page_names_the_unavailable_cells(demo, auth, client, ctx):
+    day = dates.monday_of(dates.today()) + dt.timedelta(weeks=5, days=1)
+    leave(start=day, start_pm=False, end=day, end_pm=True, today=dates.today())
+    auth.login()
+    page = client.get(f"/ber/planification?date={dates.ddmmyyyy(day)}&nom=dumas")
+    assert (f'aria-label="DUMAS Anna, {dates.jour_date(day)}, 08:00 - 10:00, Indisponible '
+            '(Congé)"') in page.get_data(as_text=True)
+
+
+def test_plan_sessions_refuses_covered_cells_and_keeps_the_edges(demo, ctx):
+    leave()
+    refused(DomainError, r"DUMAS Anna, vendredi 30/04/2027, 13:30 - 15:30 : DUMAS Anna est "
+            r"indisponible \(Congé\)\.", lambda: plan(cells("DUMAS", FRI, "S1"), today=APRIL))
+    refused(DomainError, "indisponible", lambda: plan(cells("DUMAS", dt.date(2027, 5, 3), "M2"),
+                                                       today=APRIL))
+    assert len(plan(cells("DUMAS", FRI, "M1", "M2"), today=APRIL)) == 2
+    assert len(plan(cells("DUMAS", dt.date(2027, 5, 3), "S1"), today=APRIL)) == 1
+
+
+def test_overlapping_absences_are_refused_adjacent_ones_accepted(demo, ctx):
+    leave()
+    refused(DomainError, r"DUMAS Anna a déjà une indisponibilité \(Congé\) du vendredi "
+            r"30/04/2027 après-midi au lundi 03/05/2027 matin qui chevauche cette période",
+            lambda: leave(start=dt.date(2027, 5, 3), start_pm=False, end=dt.date(2027, 5, 4),
+                          end_pm=True, motif="Formation"))
+    # Monday afternoon follows the leave: no overlap.
+    leave(start=dt.date(2027, 5, 3), start_pm=True, end=dt.date(2027, 5, 3), end_pm=True,
+          motif="Réunion")
+    leave(start=FRI, start_pm=False, end=FRI, end_pm=False, motif="Examens hors PL")
+    assert len(absences_list(ber(), inspector("DUMAS").id, today=APRIL)) == 3
+
+
+@pytest.mark.parametrize("case, words", [
+    ("end before start", r"La fin de la période \(30/04/2027 matin\) précède son début "
+                         r"\(30/04/2027 après-midi\)"),
+    ("past", "avant aujourd'hui"),
+    ("motif", "Choisissez un motif"),
+    ("comment", "Le commentaire dépasse 500 caractères"),
+    ("too far", "au plus un an à l'avance"),
+])
+def test_absence_refusals(demo, ctx, case, words):
+    kwargs = {
+        "end before start": {"end": FRI, "end_pm": False},
+        "past": {"start": APRIL - dt.timedelta(days=1)},
+        "motif": {"motif": "Vacances"},
+        "comment": {"comment": "x" * 501},
+        "too far": {"end": dt.date(2028, 4, 3)},
+    }[case]
+    refused(DomainError, words, lambda: leave(**kwargs))
+
+
+def test_absence_of_another_departments_inspector_is_not_found(demo, ctx):
+    refused(NotFound, "Inspecteur introuvable", lambda: leave("LEROY"))
+
+
+def test_absence_over_sessions_lists_them_then_deletes_them(demo, ctx):
+    alliance, other = school("Alliance Auto-Ecole"), school("Alliance du 002")
+    s2 = planned_session("DUMAS", FRI, Tranche.S2, reserved=(0, 1), for_school=alliance)
+    s2.units[2].status, s2.units[2].auto_ecole = UnitStatus.RESERVED, other
+    monday = planned_session("DUMAS", dt.date(2027, 5, 3), Tranche.M1, reserved=(3,),
+                             for_school=alliance)
+    kept = planned_session("DUMAS", FRI, Tranche.M1, reserved=(0,), for_school=alliance)
+    db.session.commit()
+    error = refused(SessionsConcerned, "Des sessions", leave)
+    assert [s.reserved_words for s in error.sessions] == [
+        "3 unités réservées : Alliance Auto-Ecole (2), Alliance du 002 (1)",
+        "1 unité réservée : Alliance Auto-Ecole (1)"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Absence)) == 0
+    change = leave(confirmed={s2.id, monday.id})
+    assert len(change.removed) == 2
+    remaining = db.session.scalars(sa.select(Session.id).where(Session.inspector_id == inspector(
+        "DUMAS").id, Session.date.between(FRI, dt.date(2027, 5, 3)))).all()
+    assert remaining == [kept.id]
+    mails = db.session.scalars(sa.select(OutboxMail).order_by(OutboxMail.recipients)).all()
+    assert [m.recipients for m in mails] == ["alliance002@example.test", "alliance@example.test"]
+    assert "Les 3 places d'examens pratiques" in mails[1].body_text
+    assert "08:00 à 08:30" not in mails[1].body_text  # the kept session's unit
+
+
+def test_deleting_an_absence_reopens_its_cells(demo, ctx):
+    absence = leave().absence
+    delete_absence(ber(), absence.id)
+    assert states("DUMAS", FRI)[(FRI, Tranche.S1)] == (CellState.FREE, "")
+    assert db.session.scalars(sa.select(History.action)).all() == ["absence.added",
+                                                                  "absence.deleted"]
+    refused(NotFound, "Indisponibilité introuvable", lambda: delete_absence(ber(), absence.id))
+
+
+def test_another_department_cannot_delete_an_absence(demo, ctx):
+    from tests.conftest import user_by_email
+
+    absence = leave().absence
+    refused(NotFound, "Indisponibilité introuvable",
+            lambda: delete_absence(user_by_email("ber034@example.test"), absence.id))
