@@ -454,3 +454,85 @@ def test_another_department_cannot_delete_an_absence(demo, ctx):
     absence = leave().absence
     refused(NotFound, "Indisponibilité introuvable",
             lambda: delete_absence(user_by_email("ber034@example.test"), absence.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Routes of BER 6
+# ---------------------------------------------------------------------------------------------
+
+
+def absence_form(day: dt.date, **overrides) -> dict:
+    return {"inspecteur": inspector("DUMAS").id, "motif": "Congé",
+            "du": dates.ddmmyyyy(day), "du_demi": "matin",
+            "au": dates.ddmmyyyy(day + dt.timedelta(days=1)), "au_demi": "apres-midi",
+            "commentaire": "Congé annuel", **overrides}
+
+
+SOON = dates.monday_of(dates.today()) + dt.timedelta(weeks=6, days=1)  # a Tuesday, no session
+
+
+def test_absences_page_adds_lists_and_deletes(demo, auth, client, ctx):
+    auth.login()
+    page = client.get(f"/ber/indisponibilites?inspecteur={inspector('DUMAS').id}")
+    body = page.get_data(as_text=True)
+    assert "<h1>Indisponibilités et autres charges</h1>" in body
+    assert "Ajouter une indisponibilité" in body and "Enregistrer l'indisponibilité" in body
+    for motif in ("Congé", "Formation", "Maladie", "Réunion", "Examens hors PL", "Autre"):
+        assert f'<option value="{motif}">{motif}</option>' in body
+    response = client.post("/ber/indisponibilites", headers=HX, data=absence_form(SOON))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body
+    period = (f"du {dates.jour_date(SOON)} matin au "
+              f"{dates.jour_date(SOON + dt.timedelta(days=1))} après-midi")
+    assert f"<strong>Congé</strong> {period} — Congé annuel" in body
+    assert f"Indisponibilité (Congé) de DUMAS Anna enregistrée {period}." in body
+    absence = db.session.scalars(sa.select(Absence)).one()
+    response = client.post(f"/ber/indisponibilites/{absence.id}/suppression", headers=HX,
+                           data={"inspecteur": inspector("DUMAS").id})
+    assert response.status_code == 200 and "supprimée" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Absence)) == 0
+
+
+def test_absence_form_refusals_are_french_and_change_nothing(demo, auth, client, ctx):
+    auth.login()
+    for data, words in [
+        (absence_form(SOON, du="31/02/2027"), "La date de début est invalide"),
+        (absence_form(SOON, au_demi="soir"), "Choisissez « Matin » ou « Après-midi »"),
+        (absence_form(SOON, au=dates.ddmmyyyy(SOON - dt.timedelta(days=1))), "précède son début"),
+    ]:
+        response = client.post("/ber/indisponibilites", headers=HX, data=data)
+        assert response.status_code == 422 and words in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Absence)) == 0
+
+
+def test_absence_over_sessions_answers_the_dialog(demo, auth, client, ctx):
+    auth.login()
+    session = planned_session("DUMAS", SOON, Tranche.S1, reserved=(0, 1),
+                              for_school=school("Alliance Auto-Ecole"))
+    response = client.post("/ber/indisponibilites", headers=HX, data=absence_form(SOON))
+    body = response.get_data(as_text=True)
+    assert response.headers["HX-Retarget"] == "#dialog" and "Sessions concernées" in body
+    assert "2 unités réservées : Alliance Auto-Ecole (2)" in body
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Absence)) == 0
+    response = client.post("/ber/indisponibilites", headers=HX, data={
+        **absence_form(SOON), "confirme": "1", "session": [session.id]})
+    assert "1 session(s) supprimée(s)" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Session, session.id) is None
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_absences_of_another_department_are_404(demo, auth, client, ctx, htmx):
+    absence = add_absence(ber(), inspector("DUMAS").id, "Congé", SOON, False, SOON, True).absence
+    auth.login("ber034@example.test")
+    headers = HX if htmx else {}
+    dumas = inspector("DUMAS").id
+    assert client.get(f"/ber/indisponibilites?inspecteur={dumas}",
+                      headers=headers).status_code == 404
+    assert client.post("/ber/indisponibilites", headers=headers,
+                       data=absence_form(SOON + dt.timedelta(days=7))).status_code == 404
+    assert client.post(f"/ber/indisponibilites/{absence.id}/suppression",
+                       headers=headers).status_code == 404
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Absence)) == 1

@@ -35,6 +35,7 @@ from rdvpl.access import rule_for
 from rdvpl.capacity import coming_saturdays
 from rdvpl.extensions import db
 from rdvpl.models import (
+    Absence,
     AutoEcole,
     Centre,
     Department,
@@ -111,6 +112,11 @@ FIELDS: dict[str, dict[str, str]] = {
     "pages.legal": {},
     "pages.personal_data": {},
     "pages.cookies": {},
+    "ber.absences": {"inspecteur": "inspector"},
+    "ber.absence_add": {"inspecteur": "OWN_INSPECTOR", "motif": "MOTIF", "du": "FUTURE_DATE",
+                        "du_demi": "HALF", "au": "FUTURE_DATE", "au_demi": "HALF",
+                        "commentaire": "text", "confirme": "FLAG", "session": "session"},
+    "ber.absence_delete": {"<absence_id>": "ABSENCE", "inspecteur": "inspector"},
     "ber.saturdays": {},
     "ber.saturday_toggle": {"inspecteur": "OWN_INSPECTOR", "samedi": "SATURDAY_DATE",
                             "travaille": "FLAG", "confirme": "FLAG", "session": "session"},
@@ -232,6 +238,10 @@ def _pools(app) -> dict[str, list[str]]:
             "OWN_INSPECTOR": [str(i) for i in inspectors_011[:3]],
             "SATURDAY_DATE": [d.isoformat() for d in coming_saturdays(today)[:3]],
             "FLAG": ["1", "0"],
+            "MOTIF": ["Congé", "Formation"],
+            "FUTURE_DATE": [(today + dt.timedelta(days=n)).strftime("%d/%m/%Y") for n in (40, 41)],
+            "HALF": ["matin", "apres-midi"],
+            "ABSENCE": ids(sa.select(Absence.id).order_by(Absence.id)),
             "FILENAME": ["app.css", "app.js"],
             "school": ids(sa.select(AutoEcole.id)),
             "department": ids(sa.select(Department.id)),
