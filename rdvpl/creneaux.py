@@ -93,6 +93,7 @@ class DayColumn:
     label: str  # 'Anna DUMAS, lundi 07/02/2022' (the day's group)
     today: bool
     sessions: list[SessionBox] = field(default_factory=list)
+    closed: str = ""  # 'Jour férié (Noël)': nothing can be planned that day
 
 
 @dataclass
@@ -198,11 +199,13 @@ def creneaux_week(
     wall = dates.paris_wall_clock(now)
     # Babel once per day, not once per unit.
     day_words = {d: (dates.colonne(d), dates.jour_date(d)) for d in days}
+    closed = {d: f"Jour férié ({name})" if (name := dates.public_holiday(d)) else ""
+              for d in days}
     hours: dict[tuple[dt.time, dt.time], str] = {}
     columns: dict[int, dict[dt.date, DayColumn]] = {}
     for c in shown:
         columns[c.id] = {d: DayColumn(d, day_words[d][0], f"{c.prenom_nom}, {day_words[d][1]}",
-                                      d == wall.date())
+                                      d == wall.date(), closed=closed[d])
                          for d in days}
     names = {c.id: c.nom_prenom for c in shown}
     box, key = None, None

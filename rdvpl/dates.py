@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import holidays
 from babel.dates import format_date as _babel_date
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -161,3 +162,14 @@ JINJA_FILTERS = {
     "hhmm": hhmm,
     "ddmmyyyy": ddmmyyyy,
 }
+
+
+# French public holidays (métropole: the national list, without Alsace-Moselle's two extra
+# days), from the maintained `holidays` package rather than a hand-written list: Easter Monday,
+# Ascension and Whit Monday move every year. One calendar object, filled year by year on demand.
+_HOLIDAYS = holidays.France(language="fr")
+
+
+def public_holiday(day: dt.date) -> str | None:
+    """The name of the public holiday on ``day`` ('Noël', 'Lundi de Pâques'), else None."""
+    return _HOLIDAYS.get(day)

@@ -174,6 +174,51 @@ class WorkedSaturday(db.Model):
     inspector: Mapped[Inspector] = relationship()
 
 
+class AbsenceMotif(enum.StrEnum):
+    """Why an inspector cannot hold exams (SPEC BER 6), in the guide's words."""
+
+    CONGE = "Congé"
+    FORMATION = "Formation"
+    MALADIE = "Maladie"
+    REUNION = "Réunion"
+    EXAMENS_HORS_PL = "Examens hors PL"
+    AUTRE = "Autre"
+
+
+class Absence(db.Model):
+    """An inspector's absence or other duty, by half-day: from ``start_date`` (morning, or
+    afternoon when ``start_afternoon``) to ``end_date`` (afternoon, or morning only when not
+    ``end_afternoon``). Its cells are closed on the planning grid (Indisponibilités, BER 6)."""
+
+    __tablename__ = "absence"
+    __table_args__ = (
+        CheckConstraint("start_date <= end_date", name="start_before_end"),
+        Index("ix_absence_inspector_dates", "inspector_id", "start_date", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("inspector.id", ondelete="CASCADE"))
+    motif: Mapped[str] = mapped_column(String(20))
+    start_date: Mapped[dt.date]
+    start_afternoon: Mapped[bool] = mapped_column(default=False)
+    end_date: Mapped[dt.date]
+    end_afternoon: Mapped[bool] = mapped_column(default=True)
+    comment: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    inspector: Mapped[Inspector] = relationship()
+
+    @property
+    def first_half(self) -> tuple[dt.date, int]:
+        """The first half-day covered: (date, 0 morning / 1 afternoon)."""
+        return (self.start_date, int(self.start_afternoon))
+
+    @property
+    def last_half(self) -> tuple[dt.date, int]:
+        return (self.end_date, int(self.end_afternoon))
+
+
 class AutoEcole(db.Model):
     """A driving school. ID Aurige unique within the department; an inactive school can no
     longer be chosen but stays on its past exams."""

@@ -28,7 +28,14 @@ from .models import (
     User,
 )
 from .names import hours_label, matches, name_key
-from .sessions import CellRef, tranche_hours, worked_saturdays
+from .sessions import (
+    Away,
+    CellRef,
+    tranche_hours,
+    unavailabilities,
+    unavailable_motif,
+    worked_saturdays,
+)
 
 
 def planning_options(actor: User) -> tuple[list[Centre], list[Category]]:
@@ -44,6 +51,8 @@ class CellState(enum.StrEnum):
     PLANNED = "planned"  # a session exists (tapping it offers to delete it)
     PAST = "past"  # before today: nothing can be planned
     TODAY = "today"  # today: too late to plan (see plan_sessions)
+    HOLIDAY = "holiday"  # a public holiday (dates.public_holiday)
+    UNAVAILABLE = "unavailable"  # the inspector is away (an absence, BER 6)
     CLOSED = "closed"  # a Saturday not declared worked for this inspector
 
 
@@ -74,6 +83,7 @@ class GridCell:
     key: str = ""  # the checkbox value, '12|2022-02-11|M1'
     dom_id: str = ""  # 'cell-12-20220211-M1'
     editable: bool = False  # planned and not past: tapping it offers to delete the session
+    reason: str = ""  # why a closed cell is closed, as its name says it: 'Jour férié (Noël)'
 
     @property
     def ref(self) -> CellRef:
@@ -115,26 +125,37 @@ class PlanningWeek:
         return self.days[-1]
 
 
-def _cell_state(inspector_id: int, day: dt.date, today: dt.date,
-                worked: set[tuple[int, dt.date]]) -> CellState:
-    """The one rule for a cell without a session; ``worked``: the (inspector id, Saturday)
-    pairs declared worked (sessions.worked_saturdays), each inspector's own."""
+def _cell_state(inspector_id: int, day: dt.date, tranche: Tranche, today: dt.date,
+                worked: set[tuple[int, dt.date]], away: dict[int, list[Away]]
+                ) -> tuple[CellState, str]:
+    """The one rule for a cell without a session, and the reason a closed cell names
+    ('Jour férié (Noël)', 'Indisponible (Congé)'). ``worked``: the (inspector id, Saturday)
+    pairs declared worked (sessions.worked_saturdays); ``away``: the inspectors' absences
+    (sessions.unavailabilities). A public holiday closes the day even on a Saturday declared
+    worked."""
     if day < today:
-        return CellState.PAST
+        return CellState.PAST, ""
     if day == today:
-        return CellState.TODAY
+        return CellState.TODAY, ""
+    holiday = dates.public_holiday(day)
+    if holiday:
+        return CellState.HOLIDAY, f"Jour férié ({holiday})"
+    motif = unavailable_motif(away, inspector_id, day, tranche)
+    if motif:
+        return CellState.UNAVAILABLE, f"Indisponible ({motif})"
     if day.weekday() == 5 and (inspector_id, day) not in worked:
-        return CellState.CLOSED
-    return CellState.FREE
+        return CellState.CLOSED, ""
+    return CellState.FREE, ""
 
 
-def _make_cell(inspector, day, tranche, session, today, worked, selected,
+def _make_cell(inspector, day, tranche, session, today, worked, away, selected,
                day_label: str | None = None, who: str | None = None) -> GridCell:
+    reason = ""
     if session is not None:
         start, end, state = session.start_time, session.end_time, CellState.PLANNED
     else:
         start, end = tranche_hours(day, tranche)
-        state = _cell_state(inspector.id, day, today, worked)
+        state, reason = _cell_state(inspector.id, day, tranche, today, worked, away)
     hours = hours_label(start, end)
     iso = day.isoformat()
     cell = GridCell(
@@ -142,7 +163,7 @@ def _make_cell(inspector, day, tranche, session, today, worked, selected,
         name=f"{who or inspector.nom_prenom}, {day_label or dates.jour_date(day)}, {hours}",
         hours=hours, key=f"{inspector.id}|{iso}|{tranche}",
         dom_id=f"cell-{inspector.id}-{iso.replace('-', '')}-{tranche}",
-        editable=session is not None and day >= today,
+        editable=session is not None and day >= today, reason=reason,
     )
     cell.selected = state == CellState.FREE and cell.ref in selected
     return cell
@@ -190,6 +211,7 @@ def planning_week(
         inspectors = inspectors[start:end]
     sessions = _planned(actor.department_id, days[0], days[-1], [i.id for i in inspectors])
     worked = worked_saturdays(actor.department_id, days[-1], days[-1])
+    away = unavailabilities(actor.department_id, days[0], days[-1])
     day_labels = {d: dates.jour_date(d) for d in days}  # Babel once per day
     for inspector in inspectors:
         who = inspector.nom_prenom
@@ -197,7 +219,7 @@ def planning_week(
         for tranche in Tranche:
             rows.append((tranche, [
                 _make_cell(inspector, d, tranche, sessions.get((inspector.id, d, tranche)), today,
-                           worked, selected, day_labels[d], who)
+                           worked, away, selected, day_labels[d], who)
                 for d in days
             ]))
         grid.inspectors.append(PlanningInspector(inspector, inspector.id in favourites, rows))
@@ -217,11 +239,12 @@ def grid_cell(actor: User, inspector_id: int, day: dt.date, tranche: Tranche | s
                Session.tranche == tranche)
     )
     worked = worked_saturdays(actor.department_id, day, day)
+    away = unavailabilities(actor.department_id, day, day)
     planned = None
     if session is not None:
         planned = PlannedSession(session.id, session.start_time, session.end_time,
                                  f"{session.category.code} {session.centre.name}")
-    return _make_cell(inspector, day, tranche, planned, today or dates.today(), worked,
+    return _make_cell(inspector, day, tranche, planned, today or dates.today(), worked, away,
                       frozenset())
 
 

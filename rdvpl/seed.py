@@ -233,7 +233,7 @@ def _demands_next_month(today, next_monday, inspectors, centres, schools, ce, pl
     day = max(month, next_monday + dt.timedelta(days=28))
     days = []
     while day < end and len(days) < 6:
-        if day.weekday() < 5:
+        if day.weekday() < 5 and not dates.public_holiday(day):
             days.append(day)
         day += dt.timedelta(days=1)
     for day in days:  # 20 Dispo AE units a day

@@ -23,6 +23,7 @@ from .extensions import db, write_transaction
 from .history import record, snapshot_session, snapshot_unit
 from .models import (
     UNIT_MINUTES,
+    Absence,
     AutoEcole,
     Category,
     Centre,
@@ -161,6 +162,46 @@ def worked_saturdays(department_id: int, first: dt.date, last: dt.date
 
 
 
+class Away(NamedTuple):
+    """An absence as the grids read it: first and last half-days, (date, 0 morning / 1
+    afternoon), and its motif."""
+
+    first: tuple[dt.date, int]
+    last: tuple[dt.date, int]
+    motif: str
+
+
+def half_day(tranche: Tranche | str) -> int:
+    """0 for the morning tranches (M1, M2), 1 for the afternoon ones (S1, S2)."""
+    return 0 if Tranche(tranche) in (Tranche.M1, Tranche.M2) else 1
+
+
+def unavailabilities(department_id: int, first: dt.date, last: dt.date
+                     ) -> dict[int, list[Away]]:
+    """The absences of the department's inspectors overlapping ``first``..``last``, by
+    inspector id (one statement)."""
+    rows = db.session.execute(
+        select(Absence.inspector_id, Absence.start_date, Absence.start_afternoon,
+               Absence.end_date, Absence.end_afternoon, Absence.motif)
+        .join(Inspector, Absence.inspector_id == Inspector.id)
+        .where(Inspector.department_id == department_id, Absence.start_date <= last,
+               Absence.end_date >= first)
+    )
+    away: dict[int, list[Away]] = {}
+    for inspector_id, start, start_pm, end, end_pm, motif in rows:
+        away.setdefault(inspector_id, []).append(
+            Away((start, int(start_pm)), (end, int(end_pm)), motif))
+    return away
+
+
+def unavailable_motif(away: dict[int, list[Away]], inspector_id: int, day: dt.date,
+                      tranche: Tranche | str) -> str | None:
+    """The motif of the absence covering this cell, else None."""
+    half = (day, half_day(tranche))
+    return next((a.motif for a in away.get(inspector_id, ()) if a.first <= half <= a.last),
+                None)
+
+
 def planning_horizon(today: dt.date | None = None) -> dt.date:
     """The last day a session may be planned on: one year ahead. Nobody plans exams further,
     and a session in year 9999 made its own week impossible to show."""
@@ -224,6 +265,10 @@ def plan_sessions(
             raise DomainError(f"{name} : cette date est trop lointaine. Les sessions se "
                               "planifient au plus un an à l'avance (jusqu'au "
                               f"{dates.ddmmyyyy(horizon)}).")
+        holiday = dates.public_holiday(cell.day)
+        if holiday:
+            raise DomainError(f"{name} : jour férié ({holiday}), aucune session ne se "
+                              "planifie.")
     saturdays = [c for c in cells if c.day.weekday() == 5]
     if saturdays:
         worked = worked_saturdays(actor.department_id, min(c.day for c in saturdays),
@@ -234,6 +279,14 @@ def plan_sessions(
                 name = cell_name(inspector, cell.day, *tranche_hours(cell.day, cell.tranche))
                 raise DomainError(f"{name} : ce samedi n'est pas déclaré travaillé pour "
                                   f"{inspector.nom_prenom}.")
+    away = unavailabilities(actor.department_id, min(c.day for c in cells),
+                            max(c.day for c in cells))
+    for cell in cells:
+        motif = unavailable_motif(away, cell.inspector_id, cell.day, cell.tranche)
+        if motif:
+            inspector = inspectors[cell.inspector_id]
+            name = cell_name(inspector, cell.day, *tranche_hours(cell.day, cell.tranche))
+            raise DomainError(f"{name} : {inspector.nom_prenom} est indisponible ({motif}).")
     existing = _existing_sessions(cells)
     if existing:
         session = existing[0]
@@ -321,26 +374,88 @@ def delete_session(actor: User, session_id: int, *, today: dt.date | None = None
     name = cell_name(session.inspector, session.date, session.start_time, session.end_time)
     if not is_deletable(session, today):
         raise DomainError(f"La session {name} est passée : elle ne peut plus être supprimée.")
-
-    groups = reserved_by_school(session)
-    before = snapshot_session(session)
-    for school, units in groups:
-        for unit in units:
-            record(actor, "unit.cancelled", "unit", unit.id, department_id=actor.department_id,
-                   before=snapshot_unit(unit), after={"status": "supprimée avec sa session"})
-        notify.cancellation_by_ber_email(school, units)
-    record(actor, "session.deleted", "session", session.id, department_id=actor.department_id,
-           before={**before, "reserved_units": sum(len(u) for _, u in groups)})
-    result = DeletedSession(
-        inspector=session.inspector, date=session.date, tranche=Tranche(session.tranche),
-        start=session.start_time, end=session.end_time, centre=session.centre.name,
-        category=session.category.code, cancelled_units=sum(len(u) for _, u in groups),
-        schools=[(school.raison_sociale, len(units)) for school, units in groups],
-    )
-    db.session.delete(session)
+    [result] = remove_sessions(actor, [session])
     try:
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
         raise Conflict("Cette session vient d'être supprimée par un autre agent.") from None
     return result
+
+
+def remove_sessions(actor: User, sessions: list[Session]) -> list[DeletedSession]:
+    """Delete ``sessions`` in the caller's transaction (the caller checked they may go and
+    commits): each reserved unit cancelled (history row), each session deleted (history row),
+    and ONE e-mail per school listing all of its cancelled units across these sessions — a
+    school losing three sessions to a leave gets one e-mail, not three."""
+    by_school: dict[int, tuple[AutoEcole, list[Unit]]] = {}
+    results = []
+    for session in sorted(sessions, key=lambda s: (s.date, s.start_time, s.inspector_id)):
+        groups = reserved_by_school(session)
+        before = snapshot_session(session)
+        for school, units in groups:
+            for unit in units:
+                record(actor, "unit.cancelled", "unit", unit.id,
+                       department_id=actor.department_id, before=snapshot_unit(unit),
+                       after={"status": "supprimée avec sa session"})
+            by_school.setdefault(school.id, (school, []))[1].extend(units)
+        record(actor, "session.deleted", "session", session.id,
+               department_id=actor.department_id,
+               before={**before, "reserved_units": sum(len(u) for _, u in groups)})
+        results.append(DeletedSession(
+            inspector=session.inspector, date=session.date, tranche=Tranche(session.tranche),
+            start=session.start_time, end=session.end_time, centre=session.centre.name,
+            category=session.category.code, cancelled_units=sum(len(u) for _, u in groups),
+            schools=[(school.raison_sociale, len(units)) for school, units in groups],
+        ))
+    for school, units in sorted(by_school.values(), key=lambda g: fold(g[0].raison_sociale)):
+        notify.cancellation_by_ber_email(school, units)
+    for session in sessions:
+        db.session.delete(session)
+    return results
+
+
+@dataclass
+class ConcernedSession:
+    """A session an absence or an un-worked Saturday would remove, as the dialog names it."""
+
+    id: int
+    name: str  # 'DUMAS Anna, samedi 19/12/2026, 08:00 - 10:00'
+    label: str  # 'CE CARCASSONNE'
+    schools: list[tuple[str, int]]  # (school, units reserved)
+
+    @property
+    def reserved(self) -> int:
+        return sum(n for _, n in self.schools)
+
+    @property
+    def reserved_words(self) -> str:
+        """'3 unités réservées : Alliance Auto-Ecole (2), Alliance du 002 (1)' (SPEC BER 6)."""
+        if not self.schools:
+            return "aucune unité réservée"
+        unit = "unité réservée" if self.reserved == 1 else "unités réservées"
+        schools = ", ".join(f"{school} ({n})" for school, n in self.schools)
+        return f"{self.reserved} {unit} : {schools}"
+
+
+def concerned(sessions: list[Session]) -> list[ConcernedSession]:
+    """What the "Sessions concernées" dialog lists of ``sessions``, by date and hour."""
+    return [
+        ConcernedSession(s.id, cell_name(s.inspector, s.date, s.start_time, s.end_time),
+                         f"{s.category.code} {s.centre.name}",
+                         [(school.raison_sociale, len(units))
+                          for school, units in reserved_by_school(s)])
+        for s in sorted(sessions, key=lambda s: (s.date, s.start_time, s.inspector_id))
+    ]
+
+
+class SessionsConcerned(DomainError):
+    """Raised instead of a change that would remove planned sessions the agent has not
+    confirmed: nothing is changed; ``sessions`` are what the dialog lists."""
+
+    status_code = 409
+
+    def __init__(self, sessions: list[ConcernedSession]):
+        super().__init__("Des sessions sont déjà planifiées sur cette période.",
+                         title="Sessions concernées")
+        self.sessions = sessions

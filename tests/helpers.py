@@ -113,3 +113,22 @@ def department_with(n: int, code: str, sessions, *, worked_saturday: dt.date | N
             db.session.add(FavouriteInspector(user_id=agent.id, inspector_id=who.id))
     db.session.commit()
     return agent.email
+
+
+def ordinary_week(monday: dt.date) -> dt.date:
+    """``monday``, or the first Monday after it whose week holds no public holiday: tests that
+    plan on "the week in three weeks" must not depend on Christmas or Easter falling in it."""
+    from rdvpl import dates
+
+    while any(dates.public_holiday(d) for d in dates.week_days(monday)):
+        monday += dt.timedelta(weeks=1)
+    return monday
+
+
+def ordinary_day(day: dt.date) -> dt.date:
+    """``day``, or the same weekday of the first following week that is no public holiday."""
+    from rdvpl import dates
+
+    while dates.public_holiday(day):
+        day += dt.timedelta(weeks=1)
+    return day

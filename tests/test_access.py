@@ -15,6 +15,7 @@ from rdvpl import accounts, dates
 from rdvpl.access import STAFF, rule_for
 from rdvpl.extensions import db
 from rdvpl.models import (
+    Absence,
     AutoEcole,
     Centre,
     Department,
@@ -77,6 +78,17 @@ def _failed_mail_011():
     return mail
 
 
+def _absence_011():
+    absence = db.session.scalar(sa.select(Absence).order_by(Absence.id))
+    if absence is None:
+        day = dates.today() + dt.timedelta(days=60)
+        absence = Absence(inspector=db.session.scalar(sa.select(Inspector).where(
+            Inspector.last_name == "DUMAS")), motif="Congé", start_date=day, end_date=day)
+        db.session.add(absence)
+        db.session.commit()
+    return absence
+
+
 def _session_011():
     return _alliance_unit().session
 
@@ -100,6 +112,8 @@ URL_ARGS = {
     "user_id": lambda: db.session.scalar(
         sa.select(User.id).where(User.email == "alliance@example.test")),
     "mail_id": lambda: _failed_mail_011().id,
+    # An absence of DUMAS (011), made once: the owner's POST deletes it, then 404s follow.
+    "absence_id": lambda: _absence_011().id,
     "filename": lambda: "app.css",
     # A live reset link of ber011's (public page; the empty POST changes nothing).
     "token": lambda: accounts.reset_token(db.session.scalar(

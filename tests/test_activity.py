@@ -29,6 +29,7 @@ from rdvpl.models import (
     User,
 )
 from rdvpl.sessions import delete_session, plan_sessions
+from tests.helpers import ordinary_week
 
 PASSWORD = "mot-de-passe-de-test"
 
@@ -66,7 +67,7 @@ def small(app):
                             school_user])
         db.session.commit()
 
-        week1 = dates.monday_of(dates.today()) + dt.timedelta(weeks=3)
+        week1 = ordinary_week(dates.monday_of(dates.today()) + dt.timedelta(weeks=3))
         week2 = week1 + dt.timedelta(weeks=1)
         tuesday1 = week1 + dt.timedelta(days=1)
         un_m1, un_m2 = plan_sessions(agent, alpha.id, ce.id,

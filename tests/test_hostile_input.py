@@ -32,8 +32,10 @@ from hypothesis import strategies as st
 
 from rdvpl import create_app, dates
 from rdvpl.access import rule_for
+from rdvpl.capacity import coming_saturdays
 from rdvpl.extensions import db
 from rdvpl.models import (
+    Absence,
     AutoEcole,
     Centre,
     Department,
@@ -110,6 +112,14 @@ FIELDS: dict[str, dict[str, str]] = {
     "pages.legal": {},
     "pages.personal_data": {},
     "pages.cookies": {},
+    "ber.absences": {"inspecteur": "inspector"},
+    "ber.absence_add": {"inspecteur": "OWN_INSPECTOR", "motif": "MOTIF", "du": "FUTURE_DATE",
+                        "du_demi": "HALF", "au": "FUTURE_DATE", "au_demi": "HALF",
+                        "commentaire": "text", "confirme": "FLAG", "session": "session"},
+    "ber.absence_delete": {"<absence_id>": "ABSENCE", "inspecteur": "inspector"},
+    "ber.saturdays": {},
+    "ber.saturday_toggle": {"inspecteur": "OWN_INSPECTOR", "samedi": "SATURDAY_DATE",
+                            "travaille": "FLAG", "confirme": "FLAG", "session": "session"},
     "ber.planning": {**PLANNING, "cell": "cell"},
     "ber.planning_chunk": {**PLANNING, "cell": "cell", "depuis": "weeks"},
     "ber.planning_selection": {**PLANNING, "cell": "cell"},
@@ -225,6 +235,13 @@ def _pools(app) -> dict[str, list[str]]:
             "CATEGORY": ["CE"],
             "FREE_CELL": free_cells,
             "STATUS": ["indispo"],
+            "OWN_INSPECTOR": [str(i) for i in inspectors_011[:3]],
+            "SATURDAY_DATE": [d.isoformat() for d in coming_saturdays(today)[:3]],
+            "FLAG": ["1", "0"],
+            "MOTIF": ["Congé", "Formation"],
+            "FUTURE_DATE": [(today + dt.timedelta(days=n)).strftime("%d/%m/%Y") for n in (40, 41)],
+            "HALF": ["matin", "apres-midi"],
+            "ABSENCE": ids(sa.select(Absence.id).order_by(Absence.id)),
             "FILENAME": ["app.css", "app.js"],
             "school": ids(sa.select(AutoEcole.id)),
             "department": ids(sa.select(Department.id)),

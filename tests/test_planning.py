@@ -31,6 +31,7 @@ from rdvpl.names import name_capitalised
 from rdvpl.planning_grid import CellState, grid_cell, planning_week
 from rdvpl.sessions import CellRef, delete_session, plan_sessions, reserved_by_school
 from tests.conftest import user_by_email
+from tests.helpers import ordinary_day
 
 TODAY = dates.today()
 MONDAY = dates.monday_of(TODAY)
@@ -120,12 +121,13 @@ def test_plan_creates_sessions_with_dispo_units_and_history(demo, ctx):
 
 
 def test_friday_afternoon_follows_the_guides_hours(demo, ctx):
-    plan(cells("MONTEIL", FRIDAY, "S1", "S2"), centre_name="NARBONNE", code="C")
-    s1 = session_at("MONTEIL", FRIDAY, "S1")
+    friday = ordinary_day(FRIDAY)  # not Christmas nor New Year's Day
+    plan(cells("MONTEIL", friday, "S1", "S2"), centre_name="NARBONNE", code="C")
+    s1 = session_at("MONTEIL", friday, "S1")
     assert (s1.start_time, s1.end_time) == (dt.time(13, 30), dt.time(15, 30))
     assert [u.start_time for u in s1.units] == [dt.time(13, 30), dt.time(14), dt.time(14, 30),
                                                  dt.time(15)]
-    assert session_at("MONTEIL", FRIDAY, "S2").category.code == "C"
+    assert session_at("MONTEIL", friday, "S2").category.code == "C"
 
 
 def test_worked_saturday_can_be_planned(demo, ctx):

@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("ber", __name__)
 
-from . import routes_creneaux, routes_demands, routes_planning, routes_suivi  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    routes_capacity,
+    routes_creneaux,
+    routes_demands,
+    routes_planning,
+    routes_suivi,
+)
