@@ -79,8 +79,10 @@ test-weekdays: install
 # Figures, not a test (SPEC "Scale and speed"): department scale on SQLite and PostgreSQL, server
 # time, bytes and SQL per page, reservation, export, gunicorn throughput against a bare Flask app.
 # Fails (exit 1) only if a gunicorn worker dies under the load. SCALE=national adds 100 departments.
+# Then the fair allocation (BER 10) for 300 schools and 10,000 free units.
 bench: install
 	$(BIN)/python -m bench $(if $(filter national,$(SCALE)),--national)
+	$(BIN)/python -m bench.allocation
 
 bench-national: install
 	$(BIN)/python -m bench --national

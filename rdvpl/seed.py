@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from . import dates, demand
@@ -14,22 +14,16 @@ from .models import (
     AutoEcole,
     Category,
     Centre,
-    DemandClosing,
     Department,
     FavouriteInspector,
     HalfDay,
-    History,
     Inspector,
-    OutboxMail,
     Role,
     SchoolDemand,
-    Session,
     Tranche,
-    Unit,
     UnitStatus,
     User,
     WorkedSaturday,
-    school_demand_centre,
 )
 from .sessions import new_session
 
@@ -61,11 +55,10 @@ SCHOOLS_011 = [
 
 
 def _wipe() -> None:
-    db.session.execute(school_demand_centre.delete())
-    for model in (History, OutboxMail, SchoolDemand, DemandClosing, Unit, Session,
-                  WorkedSaturday, FavouriteInspector, User, AutoEcole, Inspector, Centre,
-                  Department, Category):
-        db.session.execute(delete(model))
+    """Every table emptied, children first (the metadata's dependency order), so that a table
+    added later is never forgotten."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
 
 
 def seed_demo(*, reset: bool = False, today: dt.date | None = None) -> str:

@@ -150,3 +150,29 @@ def test_unknown_url_is_a_french_404_page(demo, client, auth):
     response = client.get("/ber/nulle-part")
     assert response.status_code == 404
     assert "Page introuvable" in response.get_data(as_text=True)
+
+
+def test_seed_reset_empties_every_table_even_ones_added_later(app):
+    """`seed-demo --reset` (what the e2e run and a demo reload use) must not trip over rows of
+    tables the wipe did not know: an absence and a sign-in session refer to an inspector and a
+    user that the reset deletes."""
+    import datetime as dt
+
+    from rdvpl.accounts import start_session
+    from rdvpl.capacity import add_absence
+    from rdvpl.models import Absence, Inspector, SignInSession, User
+    from rdvpl.seed import seed_demo
+
+    with app.app_context():
+        seed_demo(reset=True)
+        ber = db.session.scalar(sa.select(User).where(User.email == "ber011@example.test"))
+        dumas = db.session.scalar(sa.select(Inspector).where(Inspector.last_name == "DUMAS"))
+        day = dt.date.today() + dt.timedelta(days=120)
+        add_absence(ber, dumas.id, "Congé", day, False, day, True)
+        start_session(ber)
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Absence)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SignInSession)) >= 1
+        seed_demo(reset=True)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Absence)) == 0
+        assert db.session.scalar(sa.select(User).where(User.email == "ber011@example.test"))

@@ -48,15 +48,16 @@ def test_pages_render_while_another_agent_holds_the_write_lock(demo, client, aut
 def test_a_write_after_another_agents_commit_is_not_refused(demo, ctx):
     """The request has read (its snapshot began) before another agent committed a change; its
     own change then still goes through, instead of "database is locked" on SQLite."""
-    ber = user_by_email("ber011@example.test")  # this read begins the session's transaction
-    first, second = _future_dispo_units(ber.department_id, 2)
-    other = sa.create_engine(db.engine.url)
-    with other.begin() as conn:
-        conn.execute(sa.update(Unit).where(Unit.id == first).values(status=UnitStatus.INDISPO))
-    other.dispose()
+    with demo.test_request_context("/ber/creneaux"):  # a GET reads DEFERRED
+        ber = user_by_email("ber011@example.test")  # this read begins the session's transaction
+        first, second = _future_dispo_units(ber.department_id, 2)
+        other = sa.create_engine(db.engine.url)
+        with other.begin() as conn:
+            conn.execute(sa.update(Unit).where(Unit.id == first).values(status=UnitStatus.INDISPO))
+        other.dispose()
 
-    booking.set_unit_status(ber, second, UnitStatus.INDISPO)
+        booking.set_unit_status(ber, second, UnitStatus.INDISPO)
 
-    db.session.expire_all()
-    assert db.session.get(Unit, first).status == UnitStatus.INDISPO
-    assert db.session.get(Unit, second).status == UnitStatus.INDISPO
+        db.session.expire_all()
+        assert db.session.get(Unit, first).status == UnitStatus.INDISPO
+        assert db.session.get(Unit, second).status == UnitStatus.INDISPO
