@@ -17,13 +17,13 @@ import random
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from rdvpl.planning import tranche_hours, unit_slots
 from werkzeug.security import generate_password_hash
 
 from rdvpl import dates
 from rdvpl.extensions import db
 from rdvpl.models import Tranche
 from rdvpl.seed import CATEGORIES
+from rdvpl.sessions import tranche_hours, unit_slots
 
 INSPECTORS = 60
 CENTRES = 12
