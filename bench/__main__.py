@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,9 @@ class Timing:
 
 
 def main() -> int:
+    # The app refuses to start without a key outside debug; the bench's apps and gunicorns
+    # (which inherit the environment) share this throwaway one.
+    os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--national", action="store_true",
                         default=os.environ.get("SCALE") == "national",
