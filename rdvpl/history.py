@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from . import revision
 from .extensions import db
 from .models import History, Session, Unit, User
 
@@ -61,4 +62,6 @@ def record(
         after={k: _plain(v) for k, v in after.items()} if after else None,
     )
     db.session.add(row)
+    if department_id is not None and object_type not in revision.NOT_ON_GRIDS:
+        revision.grid_changed(department_id)
     return row

@@ -85,6 +85,8 @@ class Department(db.Model):
     code: Mapped[str] = mapped_column(String(3), unique=True)  # "011"
     name: Mapped[str] = mapped_column(String(80))  # "Aude"
     ber_email: Mapped[str] = mapped_column(String(254))  # the BER mailbox
+    # Increased by every committed change to what the department's grids show (rdvpl.revision).
+    grid_revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     centres: Mapped[list[Centre]] = relationship(back_populates="department")
 
