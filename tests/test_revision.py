@@ -72,7 +72,8 @@ def test_planning_status_and_cancellations_each_increase_it(ber):
 def test_a_school_demand_is_not_on_the_grids(ber):
     before = revisions()
     months = demand.demand_months(dates.today())
-    open_month = next(m for m in months if dates.today() <= demand.closing_date(ber.department_id, m))
+    open_month = next(m for m in months
+                      if dates.today() <= demand.closing_date(ber.department_id, m))
     demand.save_demand(user_by_email("alliance@example.test"), month=open_month,
                        category_code="CE", units=4,
                        centre_ids=[db.session.scalar(sa.select(Centre.id).where(
