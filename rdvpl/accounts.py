@@ -45,6 +45,10 @@ class PasswordRefused(DomainError):
         super().__init__(message, title="Mot de passe refusé")
 
 
+class WrongCurrentPassword(PasswordRefused):
+    """"Changer mon mot de passe" with a wrong current password (throttled by the view)."""
+
+
 class ResetLinkInvalid(DomainError):
     status_code = 400
 
@@ -197,7 +201,7 @@ def change_password(user: User, current: str, password: str, confirm: str) -> No
     """"Changer mon mot de passe": the current password, then the new one twice. The user's
     other sign-in sessions end; this one stays."""
     if not check_password_hash(user.password_hash, current or ""):
-        raise PasswordRefused("Le mot de passe actuel est incorrect.")
+        raise WrongCurrentPassword("Le mot de passe actuel est incorrect.")
     check_new_password(password, confirm)
     user.set_password(password)
     revoke_sessions(user, keep_token=user.session_token)

@@ -184,3 +184,35 @@ def test_the_header_links_to_change_my_password(demo, client, auth):
     auth.login()
     page = client.get("/ber/planification").get_data(as_text=True)
     assert 'href="/mot-de-passe"' in page
+
+
+def test_wrong_current_passwords_are_throttled_per_account(demo, client, auth):
+    """Guessing the current password of a session left open is capped like sign-in: after
+    five wrong ones in 15 minutes even the right one is refused, and nothing changes."""
+    auth.login()
+    for _ in range(5):
+        assert change(client, current="pas-le-bon-mot-de-passe").status_code == 422
+    response = change(client)
+    assert response.status_code == 429
+    assert "Trop de tentatives. Réessayez dans 15 minutes." in response.get_data(as_text=True)
+    assert can_sign_in(demo, BER, PASSWORDS[BER]) and not can_sign_in(demo, BER, NEW)
+
+
+def test_a_right_current_password_is_not_counted(demo, client, auth):
+    auth.login()
+    for i in range(6):
+        password = f"{NEW}-{i}"
+        assert change(client, current=PASSWORDS[BER] if i == 0 else f"{NEW}-{i - 1}",
+                      password=password).status_code == 302
+    assert can_sign_in(demo, BER, f"{NEW}-5")
+
+
+def test_the_forgotten_password_form_is_capped_per_address(demo, client):
+    """Ten requests an hour from one address, whatever the e-mails: no mass probing of which
+    addresses have an account, no mailbox flooding from one machine."""
+    for i in range(10):
+        ask_for_link(client, email=f"inconnu{i}@example.test")
+    response = client.post("/mot-de-passe-oublie", data={"email": BER})
+    assert response.status_code == 429
+    assert "Trop de demandes. Réessayez dans une heure." in response.get_data(as_text=True)
+    assert reset_mails(demo) == []

@@ -19,6 +19,8 @@ HOME_BY_ROLE = {
 }
 INCORRECT = "Adresse électronique ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives de connexion. Réessayez dans 15 minutes."
+TOO_MANY_CHANGES = "Trop de tentatives. Réessayez dans 15 minutes."
+TOO_MANY_RESETS = "Trop de demandes. Réessayez dans une heure."
 
 
 def home_url(user) -> str:
@@ -55,6 +57,22 @@ def _failed(response) -> bool:  # noqa: ARG001
 def _too_many(limit):  # noqa: ARG001
     form = LoginForm()
     return make_response(render_template("auth/login.html", form=form, error=TOO_MANY), 429)
+
+
+def _user_key() -> str:
+    return f"password-change:{current_user.id}"
+
+
+def _too_many_changes(limit):  # noqa: ARG001
+    form = ChangePasswordForm()
+    return make_response(render_template("auth/change_password.html", form=form,
+                                         error=TOO_MANY_CHANGES), 429)
+
+
+def _too_many_resets(limit):  # noqa: ARG001
+    form = ForgotPasswordForm()
+    return make_response(render_template("auth/forgot_password.html", form=form, sent=False,
+                                         error=TOO_MANY_RESETS), 429)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -95,6 +113,7 @@ def logout():
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 @public
+@limiter.limit("10 per hour", methods=["POST"], on_breach=_too_many_resets)
 def forgot_password():
     """"Mot de passe oublié ?": the same answer whether the e-mail has an account or not."""
     form = ForgotPasswordForm()
@@ -157,14 +176,21 @@ def activate(token):
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
 @signed_in
+@limiter.limit("5 per 15 minutes", key_func=_user_key, methods=["POST"], deduct_when=_failed,
+               on_breach=_too_many_changes)
 def change_password():
-    """"Changer mon mot de passe": the current one, then the new one twice."""
+    """"Changer mon mot de passe": the current one, then the new one twice. Wrong current
+    passwords are throttled per account as sign-in is (a session left open on a shared
+    tablet must not be a way to guess the password)."""
     form = ChangePasswordForm()
     error = None
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user, form.current.data, form.password.data,
                                      form.confirm.data)
+        except accounts.WrongCurrentPassword as refused:
+            g.sign_in_failed = True
+            error = refused.message
         except DomainError as refused:
             error = refused.message
         else:
