@@ -173,24 +173,18 @@ def update_department(actor: User, department_id, name: str, ber_email: str) -> 
 def create_centre(actor: User, department_id, name: str) -> Centre:
     department = department_for(actor, department_id)
     name = _required(name, "le nom du centre", 80).upper()
-    centre = Centre(department_id=department.id, name=name)
-    db.session.add(centre)
-    _flush_unique(f"Le centre {name} existe déjà dans ce département.")
-    history.record(actor, "centre.created", "centre", centre.id, department_id=department.id,
-                   after={"name": name})
-    db.session.commit()
-    return centre
+    return _create(actor, Centre(department_id=department.id, name=name), "centre",
+                   {"name": name}, _centre_taken(name))
 
 
 def update_centre(actor: User, centre_id, name: str) -> Centre:
     centre = scoped(actor, Centre, centre_id, "Centre introuvable.")
-    before = {"name": centre.name}
-    centre.name = _required(name, "le nom du centre", 80).upper()
-    _flush_unique(f"Le centre {centre.name} existe déjà dans ce département.")
-    history.record(actor, "centre.updated", "centre", centre.id,
-                   department_id=centre.department_id, before=before, after={"name": centre.name})
-    db.session.commit()
-    return centre
+    name = _required(name, "le nom du centre", 80).upper()
+    return _update(actor, centre, "centre", {"name": name}, _centre_taken(name))
+
+
+def _centre_taken(name: str) -> str:
+    return f"Le centre {name} existe déjà dans ce département."
 
 
 def set_centre_active(actor: User, centre_id, active: bool, *,
@@ -223,15 +217,35 @@ def _set_active(actor: User, obj, kind: str, active: bool):
     return obj
 
 
+def _create(actor: User, obj, kind: str, values: dict, taken: str):
+    """Add a new record of a department with its history row; ``taken`` is the message when
+    the database refuses a duplicate (matricule, ID Aurige, centre name)."""
+    db.session.add(obj)
+    _flush_unique(taken)
+    history.record(actor, f"{kind}.created", kind, obj.id, department_id=obj.department_id,
+                   after=values)
+    db.session.commit()
+    return obj
+
+
+def _update(actor: User, obj, kind: str, values: dict, taken: str):
+    """Change a record's fields to ``values``, with the before/after in its history row."""
+    before = _snapshot(obj, *values)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    _flush_unique(taken)
+    history.record(actor, f"{kind}.updated", kind, obj.id, department_id=obj.department_id,
+                   before=before, after=values)
+    db.session.commit()
+    return obj
+
+
 def active_centres(department_id: int) -> list[Centre]:
     return list(db.session.scalars(select(Centre).where(
         Centre.department_id == department_id, Centre.active.is_(True)).order_by(Centre.name)))
 
 
 # --- inspectors ------------------------------------------------------------------------------
-
-INSPECTOR_FIELDS = ("last_name", "first_name", "matricule", "home_centre_id")
-
 
 def _home_centre(department_id: int, centre_id) -> Centre:
     """The home centre chosen in the form: an active centre of the same department (a centre
@@ -260,28 +274,16 @@ def create_inspector(actor: User, department_id, last_name, first_name, matricul
                      centre_id) -> Inspector:
     department = department_for(actor, department_id)
     values = _inspector_values(department.id, last_name, first_name, matricule, centre_id)
-    inspector = Inspector(department_id=department.id, **values)
-    db.session.add(inspector)
-    _flush_unique(_matricule_taken(values["matricule"]))
-    history.record(actor, "inspector.created", "inspector", inspector.id,
-                   department_id=department.id, after=values)
-    db.session.commit()
-    return inspector
+    return _create(actor, Inspector(department_id=department.id, **values), "inspector",
+                   values, _matricule_taken(values["matricule"]))
 
 
 def update_inspector(actor: User, inspector_id, last_name, first_name, matricule,
                      centre_id) -> Inspector:
     inspector = scoped(actor, Inspector, inspector_id, "Inspecteur introuvable.")
-    before = _snapshot(inspector, *INSPECTOR_FIELDS)
     values = _inspector_values(inspector.department_id, last_name, first_name, matricule,
                                centre_id)
-    for key, value in values.items():
-        setattr(inspector, key, value)
-    _flush_unique(_matricule_taken(values["matricule"]))
-    history.record(actor, "inspector.updated", "inspector", inspector.id,
-                   department_id=inspector.department_id, before=before, after=values)
-    db.session.commit()
-    return inspector
+    return _update(actor, inspector, "inspector", values, _matricule_taken(values["matricule"]))
 
 
 def set_inspector_active(actor: User, inspector_id, active: bool, *,
@@ -305,9 +307,6 @@ def set_inspector_active(actor: User, inspector_id, active: bool, *,
 
 # --- driving schools -------------------------------------------------------------------------
 
-SCHOOL_FIELDS = ("raison_sociale", "aurige_id", "email")
-
-
 def _school_values(raison_sociale, aurige_id, email) -> dict:
     return {
         "raison_sociale": _required(raison_sociale, "la raison sociale", 160),
@@ -323,26 +322,14 @@ def _aurige_taken(aurige_id: str) -> str:
 def create_school(actor: User, department_id, raison_sociale, aurige_id, email) -> AutoEcole:
     department = department_for(actor, department_id)
     values = _school_values(raison_sociale, aurige_id, email)
-    school = AutoEcole(department_id=department.id, **values)
-    db.session.add(school)
-    _flush_unique(_aurige_taken(values["aurige_id"]))
-    history.record(actor, "auto_ecole.created", "auto_ecole", school.id,
-                   department_id=department.id, after=values)
-    db.session.commit()
-    return school
+    return _create(actor, AutoEcole(department_id=department.id, **values), "auto_ecole",
+                   values, _aurige_taken(values["aurige_id"]))
 
 
 def update_school(actor: User, school_id, raison_sociale, aurige_id, email) -> AutoEcole:
     school = scoped(actor, AutoEcole, school_id, "Auto-école introuvable.")
-    before = _snapshot(school, *SCHOOL_FIELDS)
     values = _school_values(raison_sociale, aurige_id, email)
-    for key, value in values.items():
-        setattr(school, key, value)
-    _flush_unique(_aurige_taken(values["aurige_id"]))
-    history.record(actor, "auto_ecole.updated", "auto_ecole", school.id,
-                   department_id=school.department_id, before=before, after=values)
-    db.session.commit()
-    return school
+    return _update(actor, school, "auto_ecole", values, _aurige_taken(values["aurige_id"]))
 
 
 def set_school_active(actor: User, school_id, active: bool, *,
