@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from werkzeug.security import generate_password_hash
 
 from . import dates, demand
@@ -66,9 +66,15 @@ def seed_demo(*, reset: bool = False, today: dt.date | None = None) -> str:
     if db.session.scalar(select(Department).where(Department.code == "011")) is not None:
         if not reset:
             return "Données de démonstration déjà présentes (utilisez --reset pour les recharger)."
+        # The reloaded departments start past every revision a running server has seen, so
+        # nothing kept under an old revision (cached grid rows, open pages) outlives a reset.
+        floor = db.session.scalar(select(func.max(Department.grid_revision))) or 0
         _wipe()
+    else:
+        floor = 0
     today = today or dates.today()
     _load(today)
+    db.session.execute(update(Department).values(grid_revision=floor + 1))
     db.session.commit()
     return "Données de démonstration chargées."
 

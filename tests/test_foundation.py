@@ -176,3 +176,19 @@ def test_seed_reset_empties_every_table_even_ones_added_later(app):
         seed_demo(reset=True)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Absence)) == 0
         assert db.session.scalar(sa.select(User).where(User.email == "ber011@example.test"))
+
+
+def test_a_reset_moves_every_grid_revision_forward(app):
+    """Whatever a running server keeps under a department's grid revision (cached rows, open
+    grids) must not survive a demo reload: the reloaded departments start past it."""
+    from rdvpl.models import Department
+    from rdvpl.seed import seed_demo
+
+    with app.app_context():
+        seed_demo(reset=True)
+        db.session.execute(sa.update(Department).where(Department.code == "011")
+                           .values(grid_revision=41))
+        db.session.commit()
+        seed_demo(reset=True)
+        revisions = db.session.execute(sa.select(Department.grid_revision)).scalars().all()
+        assert revisions and min(revisions) == 42
