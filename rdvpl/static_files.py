@@ -11,6 +11,7 @@ revalidated on each use (``no-cache``: a 304 when unchanged).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -29,7 +30,8 @@ COMPRESSIBLE = {".css", ".js", ".svg", ".json", ".map", ".txt", ".md", ".ico"}
 
 def init_app(app: Flask) -> None:
     source = Path(app.static_folder)
-    versions = {path: digest[:12] for path, digest in _digests(source).items()}
+    versions, files = _prepared(source, Path(app.instance_path) / "static",
+                                       app.static_url_path.rstrip("/") + "/")
 
     @app.url_defaults
     def _versioned_static(endpoint, values):
@@ -38,11 +40,22 @@ def init_app(app: Flask) -> None:
             if version:
                 values["v"] = version
 
-    build = _compressed_copy(source, Path(app.instance_path) / "static")
     prefix = app.static_url_path.rstrip("/") + "/"
-    served = WhiteNoise(app.wsgi_app, root=str(build), prefix=prefix, max_age=None,
-                        allow_all_origins=False)
+    served = WhiteNoise(app.wsgi_app, max_age=None, allow_all_origins=False)
+    served.files = files
     app.wsgi_app = _CacheControl(served, prefix, versions, _security_headers())
+
+
+@functools.cache
+def _prepared(source: Path, build: Path, prefix: str) -> tuple[dict, dict]:
+    """Hash, compress and index the ~1,000 static files once per process, whatever the number
+    of apps it creates (the test suite creates one per test; a worker, one). A file changed
+    while a process runs is seen by the next process (a restart), as in production."""
+    versions = {path: digest[:12] for path, digest in _digests(source).items()}
+    _compressed_copy(source, build)
+    index = WhiteNoise(None, root=str(build), prefix=prefix, max_age=None,
+                       allow_all_origins=False)
+    return versions, index.files
 
 
 def _security_headers() -> list[tuple[str, str]]:
