@@ -8,6 +8,8 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 # The PostgreSQL server the suite runs on; each run creates and drops its own database there.
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Test processes (pytest-xdist): one per core by default; each has its own database and server.
+JOBS ?= auto
 
 .PHONY: demo test install browser lint test-sqlite test-pg test-e2e test-weekdays bench bench-national icons clean
 
@@ -44,12 +46,12 @@ lint: install
 	$(BIN)/ruff check .
 
 test-sqlite: install
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests -n $(JOBS)
 
 # Without a reachable PostgreSQL the run is skipped on a laptop, and fails in CI (RDVPL_STRICT=1).
 test-pg: install
 	@if $(BIN)/python -c "import sys, sqlalchemy as sa; sa.create_engine('$(PG_TEST_URL)').connect().close()" 2>/dev/null; then \
-		TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest tests; \
+		TEST_DATABASE_URL='$(PG_TEST_URL)' $(BIN)/pytest tests -n $(JOBS); \
 	elif [ "$$RDVPL_STRICT" = "1" ]; then \
 		echo "PostgreSQL is not reachable at $(PG_TEST_URL): failing (RDVPL_STRICT=1)"; exit 1; \
 	else \
