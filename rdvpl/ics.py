@@ -237,5 +237,9 @@ def calendar_text(events: list[CalendarEvent], *, method: str | None = None,
             who.params["rsvp"] = vText("FALSE")
             event.add("attendee", who)
         cal.add_component(event)
-    cal.add_missing_timezones()
+    if events:
+        # The VTIMEZONE's transitions around these events only (not 1970-2038).
+        days = [e.day for e in events]
+        cal.add_missing_timezones(first_date=min(days) - dt.timedelta(days=366),
+                                  last_date=max(days) + dt.timedelta(days=366))
     return cal.to_ical().decode("utf-8")
