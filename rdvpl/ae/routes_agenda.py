@@ -12,13 +12,14 @@ import hashlib
 
 from flask import make_response, request, url_for
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 
 from .. import agenda, dates
 from ..access import public
 from ..errors import NotFound
 from ..extensions import db, limiter
 from ..models import AutoEcole
-from ..web import Banner, render
+from ..web import Banner, fragments, render, wants_fragment
 from . import bp
 
 PAGE = "ae/agenda.html"
@@ -26,9 +27,12 @@ FEED_LIMIT = "60 per hour"  # per link: calendar apps poll every few minutes at 
 GUESS_LIMIT = "30 per hour"  # per address, 404s only
 
 
-def _page(**context):
+def _page(banner: Banner | None = None, **context):
+    """The page, or for htmx its block "agenda" and the banner out-of-band."""
     school = db.session.get(AutoEcole, current_user.auto_ecole_id)
-    return render(PAGE, "agenda", school=school, **context)
+    if banner is not None and wants_fragment():
+        return fragments(render_block(PAGE, "agenda", school=school, **context), banner=banner)
+    return render(PAGE, "agenda", school=school, banner=banner, **context)
 
 
 @bp.route("/agenda")
