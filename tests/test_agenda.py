@@ -160,3 +160,21 @@ def test_guessing_links_is_rate_limited_per_address(app, exams):
     statuses = [reader.get(f"/ae/agenda/flux/{i:043d}.ics").status_code for i in range(31)]
     assert statuses[:30] == [404] * 30
     assert statuses[30] == 429
+
+
+def test_htmx_swaps_the_block_and_the_banner(app, exams, client, auth):
+    auth.login("alliance@example.test")
+    response = client.post("/ae/agenda/lien", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in html
+    assert 'id="agenda"' in html and 'data-testid="feed-url"' in html
+    assert 'hx-swap-oob="innerHTML"' in html and "Nouveau lien généré !" in html
+
+
+def test_an_inactive_school_s_feed_is_404(app, exams, client, auth):
+    auth.login("alliance@example.test")
+    _, token = generate(client)
+    with app.app_context():
+        db.session.get(AutoEcole, school().id).active = False
+        db.session.commit()
+    assert feed(app, token).status_code == 404
