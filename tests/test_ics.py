@@ -226,3 +226,26 @@ def test_mails_without_calendar_have_no_attachment(setup):
     booking.cancel_unit_by_ber(ber(), unit.id)
     [mail] = smtp.wait_for(count=1, timeout=5)
     assert list(mail.iter_attachments()) == []
+
+
+def test_an_absence_over_reserved_sessions_cancels_their_events(setup):
+    """BER 6: "Supprimer ces sessions et prévenir les auto-écoles" — one e-mail per school,
+    its .ics cancelling every event of the removed sessions."""
+    from rdvpl.capacity import add_absence
+    from tests.helpers import inspector
+
+    app, smtp = setup
+    friday, monday = morning(FRIDAY), morning(MONDAY)
+    booking.reserve_units(ber(), [friday[0].id, monday[2].id, monday[3].id], school().id)
+    [mail] = smtp.wait_for(count=1, timeout=5)
+    _, reserved = ical_parse.events(calendar_of(mail)[2])
+    smtp.clear()
+    ids = {friday[0].session_id, monday[0].session_id}
+    add_absence(ber(), inspector("DUMAS").id, "Congé", FRIDAY, False, MONDAY, True,
+                confirmed=ids, today=dt.date(2027, 3, 1))
+    [mail] = smtp.wait_for(count=1, timeout=5)
+    calendar, cancelled = ical_parse.events(calendar_of(mail)[2])
+    assert calendar["METHOD"] == "CANCEL"
+    assert sorted((e["UID"], e["SEQUENCE"], e["STATUS"]) for e in cancelled) == sorted(
+        (e["UID"], "1", "CANCELLED") for e in reserved)
+    assert [utc(e.one("DTSTART")) for e in cancelled] == [at(FRIDAY, 9), at(MONDAY, 9)]
