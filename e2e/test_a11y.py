@@ -114,6 +114,19 @@ def ae_after_cancel(page):
     settled(page)
 
 
+def ae_agenda(page):
+    login(page, "alliance@example.test")
+    page.get_by_role("link", name="Mon agenda").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mon agenda")
+
+
+def ae_agenda_new_link(page):
+    ae_agenda(page)
+    page.get_by_role("button", name="Générer un nouveau lien").click()
+    expect(page.get_by_test_id("feed-url")).to_be_visible()
+    settled(page)
+
+
 def admin(page):
     login(page, "admin@example.test")
     expect(page.get_by_role("heading", level=1)).to_have_text("Gérer les référentiels")
@@ -130,7 +143,8 @@ def _footer_page(link):
 SCREENS = {f.__name__: f for f in (
     login_page, login_error, forgot_password, forgot_password_sent, change_password_refused,
     not_found, not_found_signed_in, forbidden, ae_exams, ae_past_exams,
-    ae_units_dialog, ae_cancel_dialog, ae_late_cancel_dialog, ae_after_cancel, admin,
+    ae_units_dialog, ae_cancel_dialog, ae_late_cancel_dialog, ae_after_cancel, ae_agenda,
+    ae_agenda_new_link, admin,
 )} | {
     "accessibility_statement": _footer_page(re.compile("^Accessibilité : ")),
     "legal_notice": _footer_page("Mentions légales"),

@@ -234,6 +234,10 @@ class AutoEcole(db.Model):
     aurige_id: Mapped[str] = mapped_column(String(60))
     email: Mapped[str] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # "Mon agenda" (AE 4): the SHA-256 of the secret of the school's feed URL (never the secret
+    # itself), and when it was generated. A new link replaces the hash: the old URL is dead.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    calendar_token_at: Mapped[dt.datetime | None]
 
     department: Mapped[Department] = relationship()
 
@@ -402,6 +406,10 @@ class Unit(db.Model):
     auto_ecole_id: Mapped[int | None] = mapped_column(ForeignKey("auto_ecole.id"))
     reserved_at: Mapped[dt.datetime | None]
     reserved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The calendar event (rdvpl/ics.py) that holds this reserved unit in the school's calendar,
+    # as the last e-mail sent to the school described it: its UID and SEQUENCE.
+    ics_uid: Mapped[str | None] = mapped_column(String(120), index=True)
+    ics_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
     session: Mapped[Session] = relationship(back_populates="units")
     auto_ecole: Mapped[AutoEcole | None] = relationship()
@@ -531,3 +539,8 @@ class OutboxMail(db.Model):
     # "Renvoyer" on a failed mail: the 48-hour give-up delay counts from here, not from
     # created_at (which stays the date the mail was promised).
     requeued_at: Mapped[dt.datetime | None]
+    # One attachment (the .ics of a reservation or cancellation), stored with the mail so that
+    # every attempt sends the same bytes.
+    attachment_name: Mapped[str | None] = mapped_column(String(100))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    attachment_body: Mapped[str | None]

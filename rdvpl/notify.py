@@ -2,7 +2,8 @@
 
 One function per e-mail (``reservation_email``, ``cancellation_by_ber_email``,
 ``cancellation_by_ae_email``, ``password_reset_email``) owns its subject, recipients, templates
-(``templates/email/<name>.txt`` and ``.html``) and data, and calls the generic ``queue_mail``.
+(``templates/email/<name>.txt`` and ``.html``), data and attachment (the reservation and
+cancellation e-mails carry the ``.ics`` of rdvpl/ics.py), and calls the generic ``queue_mail``.
 Domain functions call them inside their transaction.
 
 An e-mail is written to ``outbox_mail`` in the same transaction as the change that promises it
@@ -27,6 +28,7 @@ import os
 import smtplib
 import threading
 from email.utils import make_msgid, parseaddr
+from typing import NamedTuple
 
 from flask import Flask, current_app, render_template
 from flask_mail import Connection, Message
@@ -34,6 +36,7 @@ from sqlalchemy import Engine, func, or_, select, text, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session as OrmSession
 
+from . import ics
 from .dates import utcnow
 from .extensions import db, mail
 from .models import AutoEcole, Department, OutboxMail, Session, Unit, User
@@ -55,9 +58,11 @@ def _setting(app: Flask, name: str, default: float) -> float:
 
 
 def queue_mail(
-    kind: str, recipients: list[str], subject: str, template: str, **context
+    kind: str, recipients: list[str], subject: str, template: str, *,
+    attachment: Attachment | None = None, **context
 ) -> OutboxMail:
-    """Render ``email/<template>.txt`` and ``.html`` and add the mail to the current transaction."""
+    """Render ``email/<template>.txt`` and ``.html`` and add the mail to the current transaction
+    (with its attachment, stored as it will be sent: every attempt sends the same bytes)."""
     context.setdefault("subject", subject)
     row = OutboxMail(
         kind=kind,
@@ -67,12 +72,20 @@ def queue_mail(
         body_text=render_template(f"email/{template}.txt", **context),
         body_html=render_template(f"email/{template}.html", **context),
     )
+    if attachment is not None:
+        row.attachment_name, row.attachment_type, row.attachment_body = attachment
     db.session.add(row)
     db.session.info[_PENDING_FLAG] = True
     if not current_app.config.get("MAIL_SERVER"):
         log.info("Mail kept in the outbox (no MAIL_SERVER): to=%s subject=%s\n%s",
                  row.recipients, subject, row.body_text)
     return row
+
+
+class Attachment(NamedTuple):
+    name: str  # "reservation.ics"
+    content_type: str  # "text/calendar; charset=UTF-8; method=REQUEST"
+    body: str
 
 
 # --- one function per e-mail ----------------------------------------------------------------
@@ -86,26 +99,48 @@ def mail_unit(unit: Unit) -> dict:
             "inspector": s.inspector.public_name}
 
 
+def _calendar_file(school: AutoEcole, filename: str, method: str, events) -> Attachment | None:
+    """The ``.ics`` of an e-mail about the school's exams (rdvpl/ics.py), None if no event."""
+    if not events:
+        return None
+    sender = _sender_address() or "ne-pas-repondre@rdvpl.invalid"
+    text = ics.calendar_text(
+        events, method=method, attendee=(school.email, school.raison_sociale),
+        organizer=(sender, f"RdvPermis — BER {school.department.code}"))
+    return Attachment(filename, ics.CONTENT_TYPE.format(method=method), text)
+
+
 def reservation_email(school: AutoEcole, units: list[Unit]) -> OutboxMail:
-    """To the school: the units a BER agent reserved for it (BER 4)."""
+    """To the school: the units a BER agent reserved for it (BER 4, BER 10), with the .ics
+    (METHOD:REQUEST, one new event per run of units)."""
+    calendar = _calendar_file(school, "reservation.ics", ics.REQUEST,
+                              ics.reservation_events(units))
     return queue_mail("reservation", [school.email],
                       "Réservation d'examens pratiques du permis de conduire", "reservation",
-                      school=school, units=[mail_unit(u) for u in units])
+                      attachment=calendar, school=school, units=[mail_unit(u) for u in units])
 
 
 def cancellation_by_ber_email(school: AutoEcole, units: list[Unit]) -> OutboxMail:
-    """To the school: its exams the BER cancelled (one unit, or those of a deleted session)."""
+    """To the school: its exams the BER cancelled (one unit, or those of deleted sessions),
+    with the .ics that removes them from its calendar (rdvpl/ics.py: CANCEL, or REQUEST when
+    an event keeps some of its units). Called after the units' change, before any deletion."""
+    method, events = ics.cancellation_events(units)
+    calendar = _calendar_file(school, "annulation.ics", method, events)
     return queue_mail("cancel_by_ber", [school.email],
                       "Annulation d'examens pratiques du permis de conduire", "cancel_by_ber",
-                      school=school, units=[mail_unit(u) for u in units])
+                      attachment=calendar, school=school, units=[mail_unit(u) for u in units])
 
 
 def cancellation_by_ae_email(department: Department, school: AutoEcole, session: Session,
                              unit: Unit) -> OutboxMail:
-    """To the department's BER mailbox: a school cancelled one of its units (AE 2)."""
+    """To the department's BER mailbox: a school cancelled one of its units (AE 2), with the
+    .ics of the cancellation (the unit's event cancelled or shortened)."""
+    method, events = ics.cancellation_events([unit])
+    calendar = _calendar_file(school, "annulation.ics", method, events)
     return queue_mail("cancel_by_ae", [department.ber_email],
                       f"Annulation examen {session.category.code} par une auto-école",
-                      "cancel_by_ae", school=school, session=session, unit=unit)
+                      "cancel_by_ae", attachment=calendar, school=school, session=session,
+                      unit=unit)
 
 
 def password_reset_email(user: User, link: str) -> OutboxMail:
@@ -129,11 +164,14 @@ def demand_confirmation_email(school: AutoEcole, demand, closes_on) -> OutboxMai
                       "demand_confirmation", school=school, demand=demand, closes_on=closes_on)
 
 
+def _sender_address() -> str:
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
+    return parseaddr(sender if isinstance(sender, str) else sender[-1])[1]
+
+
 def _new_message_id() -> str:
     """``<unique@sender-domain>``; the domain is given so that no DNS lookup happens."""
-    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
-    address = parseaddr(sender if isinstance(sender, str) else sender[-1])[1]
-    return make_msgid(domain=address.rpartition("@")[2] or "rdvpl.invalid")
+    return make_msgid(domain=_sender_address().rpartition("@")[2] or "rdvpl.invalid")
 
 
 # --- one delivery round -----------------------------------------------------------------------
@@ -311,6 +349,9 @@ def _send(row) -> None:
         html=row.body_html,
     )
     message.msgId = row.message_id  # the same on every attempt
+    if row.attachment_body is not None:
+        message.attach(row.attachment_name, row.attachment_type,
+                       row.attachment_body.encode("utf-8"))
     # Read the configuration at send time (not only at start-up), so that a mail server
     # configured later, or changed by the CLI or tests, is the one used.
     app = current_app

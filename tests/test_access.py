@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from rdvpl import accounts, dates
+from rdvpl import accounts, agenda, dates
 from rdvpl.access import STAFF, rule_for
 from rdvpl.extensions import db
 from rdvpl.models import (
@@ -89,6 +89,14 @@ def _absence_011():
     return absence
 
 
+def _feed_token_011() -> str:
+    """A live feed token of Alliance Auto-Ecole's (set directly: only its hash is stored)."""
+    token = "t" * 43
+    db.session.get(AutoEcole, school().id).calendar_token_hash = agenda.token_hash(token)
+    db.session.commit()
+    return token
+
+
 def _session_011():
     return _alliance_unit().session
 
@@ -116,6 +124,8 @@ URL_ARGS = {
     "absence_id": lambda: _absence_011().id,
     "filename": lambda: "app.css",
     # A live reset link of ber011's (public page; the empty POST changes nothing).
+    # Alliance Auto-Ecole's live calendar feed link (AE 4, public: the token is the key).
+    "feed_token": lambda: _feed_token_011(),
     "token": lambda: accounts.reset_token(db.session.scalar(
         sa.select(User).where(User.email == "ber011@example.test"))),
 }
