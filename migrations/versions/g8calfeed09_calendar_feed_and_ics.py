@@ -2,7 +2,7 @@
 reserved unit, an attachment on outbox mails
 
 Revision ID: g8calfeed09
-Revises: e5capacity06
+Revises: f6revision07
 Create Date: 2026-12-06 07:40:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'g8calfeed09'
-down_revision = 'e5capacity06'
+down_revision = 'f6revision07'
 branch_labels = None
 depends_on = None
 
