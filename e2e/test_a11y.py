@@ -127,6 +127,54 @@ def ae_agenda_new_link(page):
     settled(page)
 
 
+def _candidate_button(page):
+    """The Thursday 10:00 unit of DUMAS Anna next week, Alliance's in the demo."""
+    name = f"Affecter un candidat, {dates.jour_date(THURSDAY)}, 10:00 - 10:30, CARCASSONNE"
+    return page.get_by_role("button", name=name)
+
+
+def ae_candidates(page):
+    login(page, "alliance@example.test")
+    page.get_by_role("link", name="Mes candidats").click()
+    expect(page.get_by_test_id("candidate-row").first).to_be_visible()
+
+
+def ae_candidate_dialog(page):
+    ae_candidates(page)
+    _candidate_button(page).click()
+    expect(page.get_by_role("dialog", name="Affecter un candidat")).to_be_visible()
+
+
+def ae_candidate_refused(page):
+    ae_candidate_dialog(page)
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Nom", exact=True).fill("Dupont")
+    dialog.get_by_label(re.compile("^Numéro NEPH")).fill("12345")
+    dialog.get_by_role("button", name="Enregistrer le candidat").click()
+    expect(dialog).to_contain_text("Saisissez le prénom du candidat.")
+    settled(page)
+
+
+def ae_after_candidate(page):
+    ae_candidate_dialog(page)
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Nom", exact=True).fill("Dupont")
+    dialog.get_by_label("Prénom").fill("Jean")
+    dialog.get_by_label(re.compile("^Numéro NEPH")).fill("130175123456")
+    dialog.get_by_role("button", name="Enregistrer le candidat").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("Candidat enregistré !")
+    settled(page)
+
+
+def ber_day_sheet_with_candidate(page):
+    ae_after_candidate(page)
+    page.get_by_role("button", name="Se déconnecter").click()
+    login(page, "ber011@example.test")
+    page.goto(f"/ber/examens?du={dates.ddmmyyyy(THURSDAY)}&au={dates.ddmmyyyy(THURSDAY)}")
+    page.get_by_role("link", name=re.compile("^Feuille du jour de DUMAS Anna")).click()
+    expect(page.locator("main")).to_contain_text("DUPONT Jean — NEPH 130175123456")
+
+
 def admin(page):
     login(page, "admin@example.test")
     expect(page.get_by_role("heading", level=1)).to_have_text("Gérer les référentiels")
@@ -144,7 +192,8 @@ SCREENS = {f.__name__: f for f in (
     login_page, login_error, forgot_password, forgot_password_sent, change_password_refused,
     not_found, not_found_signed_in, forbidden, ae_exams, ae_past_exams,
     ae_units_dialog, ae_cancel_dialog, ae_late_cancel_dialog, ae_after_cancel, ae_agenda,
-    ae_agenda_new_link, admin,
+    ae_agenda_new_link, ae_candidates, ae_candidate_dialog, ae_candidate_refused,
+    ae_after_candidate, ber_day_sheet_with_candidate, admin,
 )} | {
     "accessibility_statement": _footer_page(re.compile("^Accessibilité : ")),
     "legal_notice": _footer_page("Mentions légales"),

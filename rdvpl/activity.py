@@ -6,12 +6,15 @@ Figures (per exam date, not per action date):
 - units offered: their units offered to schools now (Dispo AE or reserved);
 - reserved, left Dispo AE: their units in that state now;
 - cancelled by the BER: history rows "unit.cancelled_by_ber" and "unit.cancelled" (a session
-  deleted with its reserved units); cancelled by a school: rows "unit.cancelled_by_ae".
-Each is a GROUP BY in SQL by exam day, centre, inspector (and school, state or action): seven
-statements whatever the period; the days are folded into weeks in Python, which keeps the SQL
-the same on SQLite and PostgreSQL. A unit whose session was deleted no longer exists: its
-cancellation is found through the "session.deleted" row of its session (inspector, centre,
-date and category as they were).
+  deleted with its reserved units); cancelled by a school: rows "unit.cancelled_by_ae";
+- demanded (per school only): the units the school asked for (AE 3, "Mes demandes") for the
+  months the period touches (a demand is monthly: a period from 15/12 to 10/01 counts the
+  demands of December and January, whole).
+Each is a GROUP BY in SQL by exam day, centre, inspector (and school, state or action), or by
+school for the demands: eight statements whatever the period; the days are folded into weeks
+in Python, which keeps the SQL the same on SQLite and PostgreSQL. A unit whose session was
+deleted no longer exists: its cancellation is found through the "session.deleted" row of its
+session (inspector, centre, date and category as they were).
 """
 
 from __future__ import annotations
@@ -27,7 +30,17 @@ from sqlalchemy.orm import aliased
 
 from . import dates
 from .extensions import db
-from .models import AutoEcole, Category, Centre, History, Inspector, Session, Unit, UnitStatus
+from .models import (
+    AutoEcole,
+    Category,
+    Centre,
+    History,
+    Inspector,
+    SchoolDemand,
+    Session,
+    Unit,
+    UnitStatus,
+)
 
 BER_CANCELLATIONS = ("unit.cancelled_by_ber", "unit.cancelled")
 AE_CANCELLATION = "unit.cancelled_by_ae"
@@ -41,6 +54,7 @@ class Figures:
     dispo: int = 0
     cancelled_ber: int = 0
     cancelled_ae: int = 0
+    demanded: int = 0  # per school only (AE 3 demands of the months of the period)
 
     def add(self, other: Figures) -> None:
         for f in fields(self):
@@ -53,7 +67,9 @@ class Figures:
 # Column titles, in the order of Figures (tables, charts and the export).
 COLUMNS = ["Sessions planifiées", "Unités offertes", "Réservées", "Restées Dispo AE",
            "Annulées par le BER", "Annulées par une auto-école"]
-SCHOOL_COLUMNS = ["Réservées", "Annulées par le BER", "Annulées par l'auto-école"]
+SCHOOL_COLUMNS = ["Demandées", "Réservées", "Annulées par le BER",
+                  "Annulées par l'auto-école"]
+UNIT_FIELDS = ("sessions", "offered", "reserved", "dispo", "cancelled_ber", "cancelled_ae")
 
 
 @dataclass
@@ -66,6 +82,9 @@ class Activity:
     inspectors: list[tuple[str, Figures]] = field(default_factory=list)
     schools: list[tuple[str, Figures]] = field(default_factory=list)
     total: Figures = field(default_factory=Figures)
+    # The months whose demands are counted (first days): the period's first and last months.
+    first_month: dt.date | None = None
+    last_month: dt.date | None = None
 
 
 def _blank(keys) -> dict:
@@ -149,7 +168,21 @@ def activity(department_id: int, first: dt.date, last: dt.date,
         rows.append((dt.date.fromisoformat(day), centre_by_name.get(centre_name), inspector,
                      school, "unit.cancelled", count))
 
-    return _fold(first, last, category, rows, centres, inspectors, schools)
+    # What each school asked for (AE 3), for the months the period touches.
+    first_month = first.replace(day=1)
+    demand_conditions = [SchoolDemand.department_id == department_id,
+                         SchoolDemand.month >= first_month, SchoolDemand.month <= last]
+    if category:
+        demand_conditions.append(Category.code == category)
+    demanded = dict(db.session.execute(
+        select(SchoolDemand.auto_ecole_id, func.sum(SchoolDemand.units))
+        .join(Category, Category.id == SchoolDemand.category_id)
+        .where(*demand_conditions)
+        .group_by(SchoolDemand.auto_ecole_id)).all())
+
+    result = _fold(first, last, category, rows, centres, inspectors, schools, demanded)
+    result.first_month, result.last_month = first_month, last.replace(day=1)
+    return result
 
 
 def _figures(what: str, count: int) -> Figures:
@@ -167,7 +200,7 @@ def _figures(what: str, count: int) -> Figures:
     return f  # Indispo units are not offered: nothing
 
 
-def _fold(first, last, category, rows, centres, inspectors, schools) -> Activity:
+def _fold(first, last, category, rows, centres, inspectors, schools, demanded) -> Activity:
     mondays = []
     monday = dates.monday_of(first)
     while monday <= last:
@@ -187,6 +220,10 @@ def _fold(first, last, category, rows, centres, inspectors, schools) -> Activity
         if school in by_school and what != "sessions":
             by_school[school].add(f)
         total.add(f)
+    for school, units in demanded.items():
+        if school in by_school:
+            by_school[school].demanded += int(units or 0)
+            total.demanded += int(units or 0)
     result = Activity(first, last, category, total=total)
     result.weeks = [(f"Semaine du {dates.ddmmyyyy(m)}", by_week[m]) for m in mondays]
     result.centres = [(name, by_centre[i]) for i, name in centres.items()]
@@ -197,11 +234,11 @@ def _fold(first, last, category, rows, centres, inspectors, schools) -> Activity
 
 
 def school_values(f: Figures) -> list[int]:
-    return [f.reserved, f.cancelled_ber, f.cancelled_ae]
+    return [f.demanded, f.reserved, f.cancelled_ber, f.cancelled_ae]
 
 
 def values(f: Figures) -> list[int]:
-    return [getattr(f, x.name) for x in fields(f)]
+    return [getattr(f, name) for name in UNIT_FIELDS]
 
 
 def activity_xlsx(a: Activity, department: str) -> bytes:

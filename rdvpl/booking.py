@@ -15,7 +15,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
-from . import dates, history, notify, scopes
+from . import candidates, dates, history, notify, scopes
 from .dates import jour_date, utcnow
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db, write_transaction
@@ -217,6 +217,8 @@ def cancel_unit_by_ber(actor, unit_id, *, now: dt.datetime | None = None) -> Uni
                           "rien n'a été annulé.", title="Annulation impossible"))
     history.record(actor, "unit.cancelled_by_ber", "unit", unit.id, department_id=department_id,
                    before=before, after=history.snapshot_unit(unit))
+    candidates.forget(actor, [unit], department_id=department_id,
+                      reason="examen annulé par le BER")
     notify.cancellation_by_ber_email(school, [unit])
     db.session.commit()
     return unit
@@ -343,6 +345,8 @@ def cancel_unit_by_ae(actor, unit_id: int, now: dt.datetime | None = None) -> Un
         actor, "unit.cancelled_by_ae", "unit", unit.id,
         department_id=session.department_id, before=before, after=history.snapshot_unit(unit),
     )
+    candidates.forget(actor, [unit], department_id=session.department_id,
+                      reason="unité annulée par l'auto-école")
     department = db.session.get(Department, session.department_id)
     notify.cancellation_by_ae_email(department, school, session, unit)
     db.session.commit()

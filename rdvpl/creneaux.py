@@ -369,6 +369,11 @@ class UnitEvent:
     kind: str  # "reserved", "cancelled", "status"
     school: str | None  # the school reserved for / whose exam was cancelled
     status: str | None  # the status after the action
+    # A candidate named, changed or removed (kinds "candidate_named", "candidate_changed",
+    # "candidate_removed"): "DUPONT Jean (NEPH …9012)", the one before a change, why removed.
+    candidate: str | None = None
+    previous: str | None = None
+    reason: str | None = None
 
 
 def unit_history(unit_id: int) -> list[UnitEvent]:
@@ -382,6 +387,16 @@ def unit_history(unit_id: int) -> list[UnitEvent]:
     events = []
     for row in rows:
         before, after = row.before or {}, row.after or {}
+        at = row.at.replace(tzinfo=dt.UTC).astimezone(dates.PARIS).replace(tzinfo=None)
+        if row.action.startswith("candidate."):
+            kind = "candidate_" + row.action.partition(".")[2]
+            shown = after if "candidat" in after else before
+            events.append(UnitEvent(
+                at, row.actor, kind, shown.get("auto_ecole"), None,
+                candidate=_candidate_words(shown),
+                previous=_candidate_words(before) if kind == "candidate_changed" else None,
+                reason=after.get("motif")))
+            continue
         status = after.get("status")
         if status == UnitStatus.RESERVED:
             kind, school = "reserved", after.get("auto_ecole")
@@ -391,6 +406,12 @@ def unit_history(unit_id: int) -> list[UnitEvent]:
             kind, school = "status", None
         else:
             continue
-        at = row.at.replace(tzinfo=dt.UTC).astimezone(dates.PARIS).replace(tzinfo=None)
         events.append(UnitEvent(at, row.actor, kind, school, status))
     return events
+
+
+def _candidate_words(snapshot: dict) -> str | None:
+    """'DUPONT Jean (NEPH se terminant par 9012)', from a history snapshot."""
+    if not snapshot.get("candidat"):
+        return None
+    return f"{snapshot['candidat']} (NEPH se terminant par {snapshot.get('neph_fin', '?')})"

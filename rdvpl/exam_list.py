@@ -3,7 +3,8 @@
 The list: every reserved unit of the department in a period, filtered by centre, inspector
 and school, grouped by day then inspector, PAGE_SIZE units a page (two statements: a count
 and the page's rows, whatever the period). The day sheet: one inspector's sessions of one day
-with every unit, the school of each reserved one (what the exam centre prints)."""
+with every unit, the school of each reserved one and its candidate when the school named one
+(what the exam centre prints)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from . import dates
 from .errors import NotFound
 from .extensions import db
-from .models import AutoEcole, Category, Centre, Inspector, Session, Unit, UnitStatus
+from .models import AutoEcole, Candidate, Category, Centre, Inspector, Session, Unit, UnitStatus
 from .names import hours_label
 from .referentiels import as_id
 
@@ -33,6 +34,16 @@ class ExamRow:
     centre: str
     category: str
     school: str
+    candidate: str = ""  # "DUPONT Jean — NEPH 123456789012", when the school named one
+
+
+def candidate_words(last: str | None, first: str | None, neph: str | None) -> str:
+    """What the list and the day sheet print of a candidate ('' when none is named)."""
+    return f"{last.upper()} {first} — NEPH {neph}" if last else ""
+
+
+# A unit's candidate, while the unit is reserved for the school that named it (AE 5).
+_CANDIDATE_JOIN = and_(Candidate.unit_id == Unit.id, Candidate.auto_ecole_id == Unit.auto_ecole_id)
 
 
 @dataclass
@@ -86,13 +97,15 @@ def exams(department_id: int, f: Filters, *, size: int = PAGE_SIZE) -> ExamPage:
     rows = db.session.execute(
         select(Session.date, Inspector.id, Inspector.last_name, Inspector.first_name,
                Inspector.matricule, Unit.id, Unit.start_time, Unit.end_time, Centre.name,
-               Category.code, AutoEcole.raison_sociale)
+               Category.code, AutoEcole.raison_sociale, Candidate.last_name,
+               Candidate.first_name, Candidate.neph)
         .select_from(Unit)
         .join(Session, Session.id == Unit.session_id)
         .join(Inspector, Inspector.id == Session.inspector_id)
         .join(Centre, Centre.id == Session.centre_id)
         .join(Category, Category.id == Session.category_id)
         .join(AutoEcole, AutoEcole.id == Unit.auto_ecole_id)
+        .outerjoin(Candidate, _CANDIDATE_JOIN)
         .where(*conditions)
         .order_by(Session.date, Inspector.last_name, Inspector.first_name, Inspector.id,
                   Unit.start_time)
@@ -103,7 +116,8 @@ def exams(department_id: int, f: Filters, *, size: int = PAGE_SIZE) -> ExamPage:
         for (inspector_id, last, first, matricule), units in groupby(
                 of_day, key=lambda r: (r[1], r[2], r[3], r[4])):
             inspectors.append(InspectorExams(inspector_id, f"{last.upper()} {first}", matricule, [
-                ExamRow(r[5], r[6], r[7], hours_label(r[6], r[7]), r[8], r[9], r[10])
+                ExamRow(r[5], r[6], r[7], hours_label(r[6], r[7]), r[8], r[9], r[10],
+                        candidate_words(r[11], r[12], r[13]))
                 for r in units]))
         days.append(ExamDay(day, dates.jour_date_cap(day), inspectors))
     return ExamPage(days, total, page, pages)
@@ -114,6 +128,7 @@ class SheetUnit:
     hours: str
     state: str  # the school's name, "Dispo AE" or "Indispo"
     reserved: bool
+    candidate: str = ""  # "DUPONT Jean — NEPH 123456789012", when the school named one
 
 
 @dataclass
@@ -143,12 +158,14 @@ def day_sheet(department_id: int, inspector_id, day: dt.date) -> DaySheet:
         raise NotFound("Inspecteur introuvable.")
     rows = db.session.execute(
         select(Session.id, Session.start_time, Session.end_time, Centre.name, Category.code,
-               Unit.start_time, Unit.end_time, Unit.status, AutoEcole.raison_sociale)
+               Unit.start_time, Unit.end_time, Unit.status, AutoEcole.raison_sociale,
+               Candidate.last_name, Candidate.first_name, Candidate.neph)
         .select_from(Session)
         .join(Centre, Centre.id == Session.centre_id)
         .join(Category, Category.id == Session.category_id)
         .join(Unit, Unit.session_id == Session.id)
         .outerjoin(AutoEcole, AutoEcole.id == Unit.auto_ecole_id)
+        .outerjoin(Candidate, _CANDIDATE_JOIN)
         .where(Session.inspector_id == inspector.id, Session.date == day)
         .order_by(Session.start_time, Unit.start_time)).all()
     sessions = []
@@ -159,7 +176,8 @@ def day_sheet(department_id: int, inspector_id, day: dt.date) -> DaySheet:
         for r in units:
             reserved = r[7] == UnitStatus.RESERVED
             state = r[8] if reserved else ("Dispo AE" if r[7] == UnitStatus.DISPO else "Indispo")
-            session.units.append(SheetUnit(hours_label(r[5], r[6]), state, reserved))
+            session.units.append(SheetUnit(hours_label(r[5], r[6]), state, reserved,
+                                           candidate_words(r[9], r[10], r[11])))
         sessions.append(session)
     return DaySheet(inspector, day, dates.jour_date_cap(day), sessions)
 

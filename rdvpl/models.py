@@ -418,6 +418,43 @@ class Unit(db.Model):
         return f"<Unit {self.session_id} {self.start_time} {self.status}>"
 
 
+class Candidate(db.Model):
+    """The candidate a school named on one of its reserved units ("Mes candidats", AE 5).
+
+    Personal data, seen only by that school and its department's BER: the row goes with the
+    unit's reservation (deleted in the transaction that cancels the unit or deletes its
+    session, rdvpl/candidates.py); the history keeps the name and the NEPH's last 4 digits
+    only. ``auto_ecole_id`` is the school that named the candidate: a row is shown only while
+    the unit is still reserved for that school."""
+
+    __tablename__ = "candidate"
+    __table_args__ = (
+        UniqueConstraint("unit_id"),
+        CheckConstraint("length(neph) = 12", name="neph_twelve"),
+        Index("ix_candidate_auto_ecole", "auto_ecole_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    auto_ecole_id: Mapped[int] = mapped_column(ForeignKey("auto_ecole.id"))
+    last_name: Mapped[str] = mapped_column(String(80))
+    first_name: Mapped[str] = mapped_column(String(80))
+    neph: Mapped[str] = mapped_column(String(12))  # 12 digits
+    named_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    named_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+
+    @property
+    def nom_prenom(self) -> str:
+        """'DUPONT Jean', as the inspectors' names."""
+        return f"{self.last_name.upper()} {self.first_name}"
+
+    def __repr__(self) -> str:
+        return f"<Candidate unit={self.unit_id}>"
+
+
 class HalfDay(enum.StrEnum):
     """"Demi-journées" of a school's demand."""
 

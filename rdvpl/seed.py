@@ -12,6 +12,7 @@ from . import dates, demand
 from .extensions import db
 from .models import (
     AutoEcole,
+    Candidate,
     Category,
     Centre,
     Department,
@@ -138,8 +139,8 @@ def _load(today: dt.date) -> None:
                 department=aude)
     ber034 = _user("ber034@example.test", "Hélène", "ROUSSEL", Role.BER,
                    department=herault)
-    _user("alliance@example.test", "Zacharis", "NICOLAS", Role.AE,
-          school=schools["Alliance Auto-Ecole"])
+    alliance_user = _user("alliance@example.test", "Zacharis", "NICOLAS", Role.AE,
+                          school=schools["Alliance Auto-Ecole"])
     _user("herault@example.test", "Lucie", "BERNARD", Role.AE,
           school=herault_school)
     _user("admin@example.test", "Camille", "ADMIN", Role.ADMIN)
@@ -189,6 +190,10 @@ def _load(today: dt.date) -> None:
     thursday = next_monday + dt.timedelta(days=3)
     m1, m2, s1, s2 = plan(inspectors["DUMAS"], thursday, all_tranches, centres["CARCASSONNE"])
     reserve(m2, [0, 1, 2, 3], alliance)
+    # AE 5: the school already named the candidate of 10:30 (a made-up NEPH).
+    db.session.add(Candidate(unit=m2.units[1], auto_ecole_id=alliance.id, last_name="Martin",
+                             first_name="Léa", neph="120684000017",
+                             named_by_id=alliance_user.id))
     reserve(s1, [3], alliance)
     reserve(s2, [0], alliance)
     reserve(s2, [3], schools["Alliance du 002"])

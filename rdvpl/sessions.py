@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import dates, notify, scopes
+from . import candidates, dates, notify, scopes
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db, write_transaction
 from .history import record, snapshot_session, snapshot_unit
@@ -410,6 +410,9 @@ def remove_sessions(actor: User, sessions: list[Session]) -> list[DeletedSession
         ))
     for school, units in sorted(by_school.values(), key=lambda g: fold(g[0].raison_sociale)):
         notify.cancellation_by_ber_email(school, units)
+    # Their candidates go with them (one statement for all the sessions).
+    candidates.forget(actor, [u for _, units in by_school.values() for u in units],
+                      department_id=actor.department_id, reason="session supprimée")
     for session in sessions:
         db.session.delete(session)
     return results

@@ -24,6 +24,7 @@ from rdvpl.models import (
     Department,
     Inspector,
     Role,
+    SchoolDemand,
     Session,
     UnitStatus,
     User,
@@ -90,7 +91,8 @@ def small(app):
         set_unit_status(agent, ids["un_m2"][3], UnitStatus.INDISPO)  # not a cancellation
         delete_session(agent, deux_s1.id)  # 4 units of S2 cancelled by the BER
         return {"department": department.id, "week1": week1, "week2": week2,
-                "agent": agent.email}
+                "agent": agent.email, "ids": {"ce": ce.id, "c": c.id, "s1": s1.id,
+                                              "s2": s2.id, "department": department.id}}
 
 
 def as_dict(rows):
@@ -109,7 +111,7 @@ def test_figures_match_the_hand_computed_ones(small, ctx):
     assert as_dict(a.inspectors) == {"UN Inès": [2, 6, 3, 3, 1, 0],
                                      "DEUX Denis": [1, 4, 1, 3, 4, 1]}
     assert {name: activity.school_values(f) for name, f in a.schools} == {
-        "S1": [3, 1, 1], "S2": [1, 4, 0]}
+        "S1": [0, 3, 1, 1], "S2": [0, 1, 4, 0]}
     assert activity.values(a.total) == [3, 10, 4, 6, 5, 1]
 
     # Every category: the C session of week 2 (1 unit reserved for S1, 3 Dispo AE) counts.
@@ -138,7 +140,7 @@ def test_a_constant_number_of_statements(small, app):
                 event.remove(engine, "before_cursor_execute", listener)
         return len(seen)
 
-    assert statements(1) == statements(30) == 7, "seven GROUP BY queries and lookups"
+    assert statements(1) == statements(30) == 8, "eight GROUP BY queries and lookups"
 
 
 def test_the_page_and_the_export(small, app):
@@ -160,8 +162,9 @@ def test_the_page_and_the_export(small, app):
     assert weeks[0] == ("Semaine", *activity.COLUMNS)
     assert weeks[1:] == [(f"Semaine du {week1:%d/%m/%Y}", 3, 10, 4, 6, 1, 1),
                          (f"Semaine du {week2:%d/%m/%Y}", 0, 0, 0, 0, 4, 0)]
-    schools = list(book["Auto-écoles"].iter_rows(min_row=3, values_only=True))
-    assert schools == [("S1", 3, 1, 1), ("S2", 1, 4, 0)]
+    schools = list(book["Auto-écoles"].iter_rows(min_row=2, values_only=True))
+    assert schools == [("Auto-école", *activity.SCHOOL_COLUMNS),
+                       ("S1", 0, 3, 1, 1), ("S2", 0, 1, 4, 0)]
 
 
 def test_another_department_sees_none_of_it(small, ctx):
@@ -171,3 +174,83 @@ def test_another_department_sees_none_of_it(small, ctx):
     a = activity.activity(other.id, small["week1"], small["week2"], None)
     assert activity.values(a.total) == [0] * 6
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Session)) == 4
+
+
+def _months(day: dt.date, n: int) -> dt.date:
+    """The first day of the month ``n`` months after ``day``'s (n may be negative)."""
+    index = day.year * 12 + day.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@pytest.fixture
+def demands(small, app):
+    """The schools' demands (AE 3) around the period week1..week2 (which touches the month of
+    week1, and maybe the next one):
+    - S1: 5 CE and 2 C for the month of week1;
+    - S2: 3 CE for the month of week1; 7 CE three months later and 9 CE the month before
+      (both out of the period);
+    - S3 (no unit at all): 4 CE for the month of week1;
+    - a school of another department: 50 CE for the month of week1 (never counted here)."""
+    ids = small["ids"]
+    month = small["week1"].replace(day=1)
+    with app.app_context():
+        s3 = AutoEcole(department_id=ids["department"], raison_sociale="S3", aurige_id="s3",
+                       email="s3@example.test")
+        other = Department(code="097", name="Autre", ber_email="ber097@example.test")
+        foreign = AutoEcole(department=other, raison_sociale="ÉTRANGÈRE", aurige_id="x",
+                            email="x@example.test")
+        db.session.add_all([s3, other, foreign])
+        db.session.flush()
+        for school_id, department_id, category_id, when, units in (
+                (ids["s1"], ids["department"], ids["ce"], month, 5),
+                (ids["s1"], ids["department"], ids["c"], month, 2),
+                (ids["s2"], ids["department"], ids["ce"], month, 3),
+                (ids["s2"], ids["department"], ids["ce"], _months(month, 3), 7),
+                (ids["s2"], ids["department"], ids["ce"], _months(month, -1), 9),
+                (s3.id, ids["department"], ids["ce"], month, 4),
+                (foreign.id, other.id, ids["ce"], month, 50)):
+            db.session.add(SchoolDemand(auto_ecole_id=school_id, department_id=department_id,
+                                        category_id=category_id, month=when, units=units))
+        db.session.commit()
+    return small
+
+
+def test_demanded_per_school(demands, ctx):
+    week1, week2 = demands["week1"], demands["week2"]
+    last = week2 + dt.timedelta(days=5)
+    a = activity.activity(demands["department"], week1, last, "CE")
+    #                                   demanded reserved cancelled_ber cancelled_ae
+    assert {name: activity.school_values(f) for name, f in a.schools} == {
+        "S1": [5, 3, 1, 1], "S2": [3, 1, 4, 0], "S3": [4, 0, 0, 0]}
+    assert a.total.demanded == 12
+    # Every category: S1's C demand counts too.
+    every = activity.activity(demands["department"], week1, last, None)
+    assert {name: f.demanded for name, f in every.schools} == {"S1": 7, "S2": 3, "S3": 4}
+    # The month three months later only: S2's 7.
+    later = _months(week1, 3)
+    far = activity.activity(demands["department"], later, later + dt.timedelta(days=3), "CE")
+    assert {name: activity.school_values(f) for name, f in far.schools} == {
+        "S2": [7, 0, 0, 0]}
+
+
+def test_demanded_on_the_page_and_in_the_export(demands, app):
+    client = app.test_client()
+    client.post("/connexion", data={"email": demands["agent"], "password": PASSWORD})
+    week1, week2 = demands["week1"], demands["week2"]
+    query = f"du={week1:%d/%m/%Y}&au={week2 + dt.timedelta(days=5):%d/%m/%Y}&categorie=CE"
+    page = html.unescape(client.get(f"/ber/activite?{query}").get_data(as_text=True))
+    table = page[page.index('<table id="ecoles">'):]
+    table = table[:table.index("</table>")]
+    assert "<th scope=\"col\">Demandées</th>" in table
+    assert "<th scope=\"row\">S3</th><td>4</td><td>0</td><td>0</td><td>0</td>" in table
+    assert "<th scope=\"row\">S1</th><td>5</td><td>3</td><td>1</td><td>1</td>" in table
+    assert "ÉTRANGÈRE" not in page
+    assert "12</strong> unité(s) demandée(s)" in page
+    # The chart's data: the "Demandées" series first.
+    assert '"Demandées"' in page and "[[5, 3, 4]" in page
+
+    book = load_workbook(io.BytesIO(client.get(f"/ber/activite/export?{query}").data))
+    assert list(book["Auto-écoles"].iter_rows(min_row=2, values_only=True)) == [
+        ("Auto-école", "Demandées", "Réservées", "Annulées par le BER",
+         "Annulées par l'auto-école"),
+        ("S1", 5, 3, 1, 1), ("S2", 3, 1, 4, 0), ("S3", 4, 0, 0, 0)]

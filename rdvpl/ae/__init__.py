@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("ae", __name__)
 
-from . import routes, routes_agenda, routes_demands  # noqa: E402,F401
+from . import routes, routes_agenda, routes_candidates, routes_demands  # noqa: E402,F401

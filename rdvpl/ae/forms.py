@@ -72,3 +72,22 @@ class DemandForm(Form):
         return {"units": (self.unites.data or "").strip()[:20],
                 "centre_ids": [i for i in self.centre_ids if isinstance(i, int)],
                 "half_day": self.demi_journee.data, "comment": self.commentaire.data or ""}
+
+
+class CandidateForm(Form):
+    """"Affecter un candidat" (AE 5). Values are passed on as typed: the domain function
+    (rdvpl/candidates.py) trims them and refuses each bad one with its French message."""
+
+    nom = StringField()
+    prenom = StringField()
+    neph = StringField()
+    periode = StringField(validators=[Optional(), Length(max=10)])
+
+    @property
+    def past(self) -> bool:
+        return self.periode.data == PAST
+
+    def values(self) -> dict:
+        """What was typed, to show it again beside a refusal (bounded)."""
+        return {"nom": (self.nom.data or "")[:200], "prenom": (self.prenom.data or "")[:200],
+                "neph": (self.neph.data or "")[:40]}

@@ -9,7 +9,7 @@ from flask import request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
-from .. import booking, dates
+from .. import booking, candidates, dates
 from ..errors import DomainError, NotFound
 from ..exams import ExamsView, row_containing, row_near, school_exams
 from ..extensions import db
@@ -31,6 +31,7 @@ def _row_context(unit_id: int, filters: ExamsFilterForm) -> dict:
     row = row_containing(current_user.auto_ecole_id, unit_id)
     return {
         "row": row,
+        "named": candidates.of_units([u.id for u in row.units]),
         "cancellable": booking.can_ae_cancel(row.day, dates.now()),
         "past_exam": row.day < dates.today(),
         "query": _filter_query(filters),

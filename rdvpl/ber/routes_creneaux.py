@@ -16,7 +16,7 @@ from flask import make_response, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_blocks
 
-from .. import booking, dates, scopes
+from .. import booking, candidates, dates, scopes
 from ..creneaux import (
     CHUNK,
     creneaux_week,
@@ -323,5 +323,6 @@ def _dialog(unit):
     context = {**_common(), "unit": unit, "history": unit_history(unit.id),
                "past": dates.has_started(unit.session.date, unit.start_time)}
     if unit.status == UnitStatus.RESERVED:
+        context["candidate"] = candidates.of_units([unit.id]).get(unit.id)
         return "dialogs/_unit_detail.html", context
     return "dialogs/_unit_status.html", context

@@ -40,7 +40,8 @@ def _chart(rows, series: list[tuple[str, str]]) -> dict:
 UNIT_SERIES = [("reserved", "Réservées"), ("dispo", "Restées Dispo AE"),
                ("cancelled_ber", "Annulées par le BER"),
                ("cancelled_ae", "Annulées par une auto-école")]
-SCHOOL_SERIES = [("reserved", "Réservées"), ("cancelled_ber", "Annulées par le BER"),
+SCHOOL_SERIES = [("demanded", "Demandées"), ("reserved", "Réservées"),
+                 ("cancelled_ber", "Annulées par le BER"),
                  ("cancelled_ae", "Annulées par l'auto-école")]
 
 
