@@ -339,3 +339,59 @@ def test_the_school_search_is_a_combobox(page):
     field.press("Enter")
     expect(page.get_by_text("Auto-école choisie")).to_contain_text(chosen)
     expect(page.get_by_role("button", name="Valider la place d'examen")).to_be_focused()
+
+
+# ---- The BER menu on a tablet: one line, a DSFR sub-menu (fr-nav__btn + fr-menu) -------------
+
+def _menu_lines(page) -> set[int]:
+    return set(page.evaluate("""() => [...document.querySelectorAll('#menu .fr-nav__list > li')]
+        .map(li => Math.round(li.getBoundingClientRect().top))"""))
+
+
+@pytest.mark.parametrize("email", ["ber011@example.test", "alliance@example.test"])
+def test_the_menu_is_one_line_on_a_tablet(page, email):
+    login(page, email)
+    assert page.viewport_size == {"width": 768, "height": 1024}
+    assert len(_menu_lines(page)) == 1, _menu_lines(page)
+
+
+def test_the_planifier_sub_menu_opens_closes_and_leads_to_its_pages(audit_page):
+    page = audit_page
+    login(page, "ber011@example.test")
+    nav = page.get_by_role("navigation", name="Menu principal")
+    button = nav.get_by_role("button", name="Planifier les activités")
+    entries = ["Planification des sessions", "Indisponibilités et autres charges",
+               "Samedis supplémentaires travaillés"]
+    expect(button).to_have_attribute("aria-current", "true")  # the planning page is in it
+    expect(button).to_have_attribute("aria-expanded", "false")
+    for entry in entries:
+        expect(nav.get_by_role("link", name=entry)).to_be_hidden()
+    # By keyboard: Enter opens it, Tab goes through its entries, Escape closes it on its button.
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    for entry in entries:
+        page.keyboard.press("Tab")
+        expect(nav.get_by_role("link", name=entry)).to_be_focused()
+    assert_no_serious_violation(page)  # the open sub-menu too
+    page.keyboard.press("Escape")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(button).to_be_focused()
+    expect(nav.get_by_role("link", name=entries[2])).to_be_hidden()
+    # By touch: it opens, an entry leads to its page, which the button marks as current.
+    button.tap()
+    nav.get_by_role("link", name=entries[2]).tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text(entries[2])
+    expect(nav.get_by_role("link", name=entries[2], include_hidden=True)).to_have_attribute(
+        "aria-current", "page")
+    expect(nav.get_by_role("button", name="Planifier les activités")).to_have_attribute(
+        "aria-current", "true")
+    # A tap elsewhere closes it; another top-level entry is not in it.
+    button = nav.get_by_role("button", name="Planifier les activités")
+    button.tap()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    page.get_by_role("heading", level=1).tap()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    nav.get_by_role("link", name="Suivre l'activité").tap()
+    expect(nav.get_by_role("button", name="Planifier les activités")).not_to_have_attribute(
+        "aria-current", re.compile("."))

@@ -138,6 +138,53 @@
   });
 })();
 
+// Menu (DSFR navigation): a sub-menu's button (fr-nav__btn) opens and closes its fr-menu
+// (aria-expanded, DSFR's fr-collapse--expanded). Escape closes it and gives the focus back to
+// its button; so do a click elsewhere and the focus leaving the menu's entry. One open at a time.
+(function () {
+  "use strict";
+  function menu(button) { return document.getElementById(button.getAttribute("aria-controls")); }
+
+  function toggle(button, open) {
+    const list = menu(button);
+    if (!list) return;
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    list.classList.toggle("fr-collapse--expanded", open);
+  }
+
+  function closeAll(except) {
+    document.querySelectorAll(".fr-nav__btn[aria-expanded=true]").forEach(function (b) {
+      if (b !== except) toggle(b, false);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest ? event.target.closest(".fr-nav__btn") : null;
+    if (button) {
+      closeAll(button);
+      toggle(button, button.getAttribute("aria-expanded") !== "true");
+    } else if (!event.target.closest || !event.target.closest(".fr-menu")) {
+      closeAll(null);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) return;
+    const item = event.target.closest(".fr-nav__item");
+    const button = item && item.querySelector(".fr-nav__btn[aria-expanded=true]");
+    if (!button) return;
+    event.preventDefault();
+    toggle(button, false);
+    button.focus();
+  });
+
+  document.addEventListener("focusout", function (event) {
+    const item = event.target.closest ? event.target.closest(".fr-nav__item") : null;
+    const button = item && item.querySelector(".fr-nav__btn[aria-expanded=true]");
+    if (button && event.relatedTarget && !item.contains(event.relatedTarget)) toggle(button, false);
+  });
+})();
+
 // Feuille du jour: "Imprimer la feuille du jour" ([data-print]) opens the browser's print
 // dialog (the print rules of app.css keep only the sheet).
 (function () {
