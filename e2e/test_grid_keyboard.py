@@ -256,6 +256,17 @@ def go_to_week(page, monday: dt.date):
     assert shown_monday(page) == monday
 
 
+def assert_seen(page, bar: str, on_screen: bool = True):
+    """The focused control is not under the bar pinned to the bottom (tablet), and on screen
+    unless the page shows the outcome's banner at the top instead (``on_screen=False``)."""
+    settled(page)
+    under = page.evaluate(_FOCUS_UNDER_BAR, bar)
+    assert under is None, under
+    assert not on_screen or page.evaluate("""() => {
+        const r = document.activeElement.getBoundingClientRect();
+        return r.bottom > 0 && r.top < window.innerHeight; }"""), focused_name(page)
+
+
 def in_grid(page) -> bool:
     return page.evaluate("() => !!document.activeElement.closest('#grid [role=grid]')")
 
@@ -298,6 +309,7 @@ def test_ber1_plan_sessions_with_the_keyboard_alone(page):
     expect(page.locator("#panel")).to_contain_text("2 session(s) sélectionnée(s)")
     settled(page)
     expect(tuesday_10).to_be_focused()
+    assert_seen(page, "#panel")
 
     # One Tab out of the grid to "Planifier ces sessions"; Enter plans; the focus is on the
     # first session planned.
@@ -311,7 +323,7 @@ def test_ber1_plan_sessions_with_the_keyboard_alone(page):
     expect(planned).to_be_focused()
     expect(page.get_by_role("button", name=f"DUMAS Anna, {tuesday}, 10:00 - 12:00, "
                             "CE CARCASSONNE", exact=True)).to_be_visible()
-    settled(page)
+    assert_seen(page, "#panel")
 
     # Enter on a planned session opens its dialog on the safe answer; Escape closes it and the
     # focus is back on the session.
@@ -329,6 +341,7 @@ def test_ber1_plan_sessions_with_the_keyboard_alone(page):
     expect(dialog).to_be_hidden()
     expect(planned).to_be_focused()
     assert in_grid(page)
+    assert_seen(page, "#panel")
 
 
 def test_ber4_reserve_units_for_a_school_with_the_keyboard_alone(page):
@@ -370,6 +383,7 @@ def test_ber4_reserve_units_for_a_school_with_the_keyboard_alone(page):
         box = page.get_by_role("checkbox", name=name, exact=True)
         expect(box).to_be_checked()
         expect(box).to_be_focused()  # the selection's refresh leaves the focus in the grid
+        assert_seen(page, "#selbar")
 
     # Out of the grid to the school search, a combobox: type, ArrowDown, Enter.
     field = page.get_by_role("combobox", name="Raison sociale de l'auto-école ou ID Aurige")
@@ -398,7 +412,9 @@ def test_ber4_reserve_units_for_a_school_with_the_keyboard_alone(page):
     expect(page.get_by_role("button", name=unit_name(FRIDAY, *FRIDAY_UNITS[1],
                                                      "Alliance Auto-Ecole"), exact=True)
            ).to_be_visible()
-    settled(page)
+    # The banner is scrolled into view (app.js), the unit may be below it, off screen: a known
+    # trade-off (the accessibility statement says it); the next arrow key brings it back.
+    assert_seen(page, "#selbar", on_screen=False)
 
     # Enter opens the exam's detail; Escape closes it, the focus back on the unit.
     page.keyboard.press("Enter")
@@ -408,3 +424,4 @@ def test_ber4_reserve_units_for_a_school_with_the_keyboard_alone(page):
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(first).to_be_focused()
+    assert_seen(page, "#selbar")

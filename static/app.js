@@ -11,16 +11,23 @@
     if (target && target.id === "dialog") opener = event.detail.elt;
   });
 
+  // The focus back on a control, and the control on screen: the browser may have given it
+  // the focus already (a closing <dialog>), and focus() alone then scrolls nothing.
+  function back(control) {
+    control.focus();
+    control.scrollIntoView({block: "nearest"});
+  }
+
   function openDialogs(root) {
     const dialogs = root.querySelectorAll ? root.querySelectorAll("#dialog dialog:not([open])") : [];
     dialogs.forEach(function (dialog) {
       dialog.addEventListener("close", function () {
         const container = document.getElementById("dialog");
         if (container && container.contains(dialog)) container.innerHTML = "";
-        if (opener && document.contains(opener)) opener.focus();
+        if (opener && document.contains(opener)) back(opener);
         else if (dialog.dataset.returnFocus) {
-          const back = document.getElementById(dialog.dataset.returnFocus);
-          if (back) back.focus();
+          const control = document.getElementById(dialog.dataset.returnFocus);
+          if (control) back(control);
         }
         opener = null;
       });
