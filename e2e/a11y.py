@@ -69,15 +69,26 @@ def assert_no_serious_violation(page) -> None:
 
 def small_tap_targets(page, scope: str = "body") -> list[str]:
     """The visible controls in ``scope`` less than 44 CSS pixels high (links inside a sentence
-    excepted: WCAG 2.5.8 exempts inline targets)."""
-    return page.evaluate("""(scope) => [...document.querySelectorAll(scope)].flatMap(root =>
+    excepted: WCAG 2.5.8 exempts inline targets; a checkbox or radio counts with its label)."""
+    return page.evaluate("""(scope) => {
+      // A checkbox or radio button is tapped through its label too (DSFR draws the box in the
+      // label, the input itself is transparent): its target is both boxes together.
+      const target = e => {
+        const r = e.getBoundingClientRect();
+        const label = /^(checkbox|radio)$/.test(e.type) && e.labels && e.labels[0];
+        if (!label) return r;
+        const l = label.getBoundingClientRect();
+        const top = Math.min(r.top, l.top), bottom = Math.max(r.bottom, l.bottom);
+        return {height: bottom - top, width: Math.max(r.right, l.right) - Math.min(r.left, l.left)};
+      };
+      return [...document.querySelectorAll(scope)].flatMap(root =>
         [...root.querySelectorAll('button, a[href], input, select, textarea, [role=button]')])
       .filter(e => e.type !== 'hidden' && e.getClientRects().length)
       .filter(e => !(e.tagName === 'A' && getComputedStyle(e).display === 'inline'
                      && e.parentElement.closest('p, li, td, dd')
                      && e.parentElement.textContent.trim() !== e.textContent.trim()))
-      .map(e => [e, e.getBoundingClientRect()])
+      .map(e => [e, target(e)])
       .filter(([e, r]) => r.height < 44)
       .map(([e, r]) => `${e.getAttribute('aria-label') || e.textContent.trim()}`
-                       + ` ${r.width}x${r.height}`)
-    """, scope)
+                       + ` ${r.width}x${r.height}`);
+    }""", scope)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from rdvpl.seed import PASSWORDS
 from tests.mailsink import body_html, body_text  # noqa: F401
 
@@ -20,3 +22,17 @@ def settled(page):
     the next action works on the newest content (a person is never that quick; a test is)."""
     page.wait_for_function(
         "() => !document.querySelector('.htmx-request, .htmx-added, .htmx-settling')")
+
+
+PLANIFIER = "Planifier les activités"  # the BER menu's sub-menu (DSFR fr-nav__btn + fr-menu)
+
+
+def open_menu(page, entry: str, under: str | None = PLANIFIER):
+    """Go to a page through the main menu, as a user would: open the sub-menu ``under`` first
+    (None: a top-level entry), then tap the entry."""
+    nav = page.get_by_role("navigation", name="Menu principal")
+    if under:
+        button = nav.get_by_role("button", name=under)
+        button.click()
+        expect(button).to_have_attribute("aria-expanded", "true")
+    nav.get_by_role("link", name=entry, exact=True).click()

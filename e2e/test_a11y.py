@@ -11,9 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.a11y import assert_no_serious_violation, small_tap_targets
-from e2e.helpers import login, settled
+from e2e.helpers import login, open_menu, settled
 from e2e.test_ber_creneaux import THURSDAY, choose_school, open_week, unit_name
 from rdvpl import dates
+from rdvpl.capacity import coming_saturdays
 
 EMPTY_WEEK = dates.monday_of(dates.today()) + dt.timedelta(weeks=3)  # no session in the demo
 NEXT_THURSDAY = dates.monday_of(dates.today()) + dt.timedelta(weeks=1, days=3)
@@ -188,13 +189,126 @@ def _footer_page(link):
     return visit
 
 
+# ---- Part 2 screens: capacity, demands, référentiels, activity, exams, e-mails ---------------
+
+def _ber(page):
+    login(page, "ber011@example.test")
+    return page.get_by_role("navigation", name="Menu principal")
+
+
+def ber_absences(page):
+    _ber(page)
+    open_menu(page, "Indisponibilités et autres charges")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Indisponibilités et autres charges")
+
+
+def ber_absence_refused(page):
+    ber_absences(page)
+    page.locator("#absence-du").fill("31/02/2030")
+    page.locator("#absence-au").fill("01/03/2030")
+    page.get_by_role("button", name="Enregistrer l'indisponibilité").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("La date de début est invalide")
+    settled(page)
+    settled(page)
+
+
+def ber_absence_sessions_concerned(page):
+    ber_absences(page)
+    form = page.locator(".absence-form")
+    form.get_by_label("Inspecteur").select_option(label="DUMAS Anna")
+    form.get_by_label("Motif").select_option("Congé")
+    page.locator("#absence-du").fill(dates.ddmmyyyy(THURSDAY))
+    page.locator("#absence-au").fill(dates.ddmmyyyy(THURSDAY))
+    page.get_by_role("button", name="Enregistrer l'indisponibilité").click()
+    expect(page.get_by_role("dialog", name="Sessions concernées")).to_be_visible()
+    settled(page)
+
+
+def ber_saturdays(page):
+    _ber(page)
+    open_menu(page, "Samedis supplémentaires travaillés")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Samedis supplémentaires travaillés")
+
+
+def ber_saturday_sessions_concerned(page):
+    """A worked Saturday with a session planned on it, then "not worked": the dialog."""
+    saturday = next(d for d in coming_saturdays()[3:] if not dates.public_holiday(d))
+    name = f"MONTEIL Marie, {dates.jour_date(saturday)}"
+    ber_saturdays(page)
+    page.get_by_role("button", name=f"{name}, non travaillé", exact=True).click()
+    expect(page.get_by_role("button", name=f"{name}, travaillé", exact=True)).to_be_visible()
+    page.goto(f"/ber/planification?nom=monteil&date={dates.ddmmyyyy(saturday)}")
+    page.get_by_role("checkbox", name=f"{name}, 08:00 - 10:00", exact=True).check()
+    page.get_by_role("button", name="Planifier ces sessions").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("planifiée(s)")
+    page.goto("/ber/samedis")
+    page.get_by_role("button", name=f"{name}, travaillé", exact=True).click()
+    expect(page.get_by_role("dialog", name="Sessions concernées")).to_be_visible()
+    settled(page)
+
+
+def ber_demands(page):
+    _ber(page).get_by_role("link", name="Demandes des auto-écoles").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    settled(page)
+
+
+def ae_demands(page):
+    login(page, "alliance@example.test")
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Mes demandes").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    settled(page)
+
+
+def ber_activity(page):
+    _ber(page).get_by_role("link", name="Suivre l'activité").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    settled(page)
+
+
+def ber_exams(page):
+    _ber(page).get_by_role("link", name="Consulter les examens").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    settled(page)
+
+
+def ber_referentiels(page):
+    _ber(page).get_by_role("link", name="Gérer les référentiels").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Gérer les référentiels")
+
+
+def _referentiel(link):
+    def visit(page):
+        ber_referentiels(page)
+        page.locator("main").get_by_role("link", name=link).first.click()
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        settled(page)
+    visit.__name__ = f"referentiel_{link.pattern if hasattr(link, 'pattern') else link}"
+    return visit
+
+
+def admin_department(page):
+    admin(page)
+    page.locator("main").get_by_role("link", name=re.compile("011")).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("011")
+    settled(page)
+
+
 SCREENS = {f.__name__: f for f in (
     login_page, login_error, forgot_password, forgot_password_sent, change_password_refused,
     not_found, not_found_signed_in, forbidden, ae_exams, ae_past_exams,
     ae_units_dialog, ae_cancel_dialog, ae_late_cancel_dialog, ae_after_cancel, ae_agenda,
     ae_agenda_new_link, ae_candidates, ae_candidate_dialog, ae_candidate_refused,
     ae_after_candidate, ber_day_sheet_with_candidate, admin,
+    ber_absences, ber_absence_refused, ber_absence_sessions_concerned, ber_saturdays,
+    ber_saturday_sessions_concerned, ber_demands, ae_demands, ber_activity, ber_exams,
+    ber_referentiels, admin_department,
 )} | {
+    "referentiel_centre": _referentiel(re.compile("^Modifier le centre")),
+    "referentiel_inspector": _referentiel(re.compile("^Modifier DUMAS")),
+    "referentiel_school": _referentiel(re.compile("^Modifier et gérer les comptes")),
+    "mail_follow_up": _referentiel("Suivi des e-mails"),
     "accessibility_statement": _footer_page(re.compile("^Accessibilité : ")),
     "legal_notice": _footer_page("Mentions légales"),
     "personal_data": _footer_page("Données personnelles"),
@@ -402,3 +516,59 @@ def test_the_school_search_is_a_combobox(page):
     field.press("Enter")
     expect(page.get_by_text("Auto-école choisie")).to_contain_text(chosen)
     expect(page.get_by_role("button", name="Valider la place d'examen")).to_be_focused()
+
+
+# ---- The BER menu on a tablet: one line, a DSFR sub-menu (fr-nav__btn + fr-menu) -------------
+
+def _menu_lines(page) -> set[int]:
+    return set(page.evaluate("""() => [...document.querySelectorAll('#menu .fr-nav__list > li')]
+        .map(li => Math.round(li.getBoundingClientRect().top))"""))
+
+
+@pytest.mark.parametrize("email", ["ber011@example.test", "alliance@example.test"])
+def test_the_menu_is_one_line_on_a_tablet(page, email):
+    login(page, email)
+    assert page.viewport_size == {"width": 768, "height": 1024}
+    assert len(_menu_lines(page)) == 1, _menu_lines(page)
+
+
+def test_the_planifier_sub_menu_opens_closes_and_leads_to_its_pages(audit_page):
+    page = audit_page
+    login(page, "ber011@example.test")
+    nav = page.get_by_role("navigation", name="Menu principal")
+    button = nav.get_by_role("button", name="Planifier les activités")
+    entries = ["Planification des sessions", "Indisponibilités et autres charges",
+               "Samedis supplémentaires travaillés"]
+    expect(button).to_have_attribute("aria-current", "true")  # the planning page is in it
+    expect(button).to_have_attribute("aria-expanded", "false")
+    for entry in entries:
+        expect(nav.get_by_role("link", name=entry)).to_be_hidden()
+    # By keyboard: Enter opens it, Tab goes through its entries, Escape closes it on its button.
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    for entry in entries:
+        page.keyboard.press("Tab")
+        expect(nav.get_by_role("link", name=entry)).to_be_focused()
+    assert_no_serious_violation(page)  # the open sub-menu too
+    page.keyboard.press("Escape")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(button).to_be_focused()
+    expect(nav.get_by_role("link", name=entries[2])).to_be_hidden()
+    # By touch: it opens, an entry leads to its page, which the button marks as current.
+    button.tap()
+    nav.get_by_role("link", name=entries[2]).tap()
+    expect(page.get_by_role("heading", level=1)).to_have_text(entries[2])
+    expect(nav.get_by_role("link", name=entries[2], include_hidden=True)).to_have_attribute(
+        "aria-current", "page")
+    expect(nav.get_by_role("button", name="Planifier les activités")).to_have_attribute(
+        "aria-current", "true")
+    # A tap elsewhere closes it; another top-level entry is not in it.
+    button = nav.get_by_role("button", name="Planifier les activités")
+    button.tap()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    page.get_by_role("heading", level=1).tap()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    nav.get_by_role("link", name="Suivre l'activité").tap()
+    expect(nav.get_by_role("button", name="Planifier les activités")).not_to_have_attribute(
+        "aria-current", re.compile("."))

@@ -8,7 +8,7 @@ import datetime as dt
 
 from playwright.sync_api import expect
 
-from e2e.helpers import body_text, login, settled
+from e2e.helpers import body_text, login, open_menu, settled
 from e2e.test_ber_planning import banner, cell_name, show_week
 from rdvpl import dates
 from rdvpl.capacity import coming_saturdays
@@ -22,7 +22,7 @@ FRIDAY = THURSDAY + dt.timedelta(days=1)  # DUMAS: 4 sessions
 def test_toggle_a_saturday_then_plan_on_it(page):
     saturday = next(d for d in coming_saturdays()[3:] if not dates.public_holiday(d))
     login(page, "ber011@example.test")
-    page.get_by_role("link", name="Samedis supplémentaires travaillés").click()
+    open_menu(page, "Samedis supplémentaires travaillés")
     expect(page.get_by_role("heading", level=1)).to_have_text("Samedis supplémentaires travaillés")
     name = f"MONTEIL Marie, {dates.jour_date(saturday)}"
     toggle = page.get_by_role("button", name=f"{name}, non travaillé", exact=True)
@@ -47,7 +47,7 @@ def test_toggle_a_saturday_then_plan_on_it(page):
 
 def test_two_day_leave_over_reserved_sessions(page, mail_sink):
     login(page, "ber011@example.test")
-    page.get_by_role("link", name="Indisponibilités et autres charges").click()
+    open_menu(page, "Indisponibilités et autres charges")
     expect(page.get_by_role("heading", level=1)).to_have_text("Indisponibilités et autres charges")
     form = page.locator(".absence-form")
     form.get_by_label("Inspecteur").select_option(label="DUMAS Anna")

@@ -14,7 +14,7 @@ import re
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from e2e.helpers import body_text, login, settled
+from e2e.helpers import body_text, login, open_menu, settled
 from rdvpl import dates
 
 DAY = dates.monday_of(dates.today()) + dt.timedelta(weeks=2, days=1)  # a Tuesday
@@ -102,7 +102,7 @@ def test_a_new_department_from_the_screens_to_the_day_sheet(new_page, mail_sink)
     assert "auto-école Auto-école du Roussillon" in body_text(school_mail)
 
     # Plan a full day, then reserve the 10:00 session for the school.
-    agent.get_by_role("link", name=re.compile("Planifier les activités")).click()
+    open_menu(agent, "Planification des sessions")
     field = agent.get_by_label("À partir de (jj/mm/aaaa)")
     field.fill(dates.ddmmyyyy(DAY))
     field.press("Enter")

@@ -11,8 +11,8 @@ bp = Blueprint("pages", __name__)
 
 # RGAA: a service is "partiellement conforme" only after a conformity audit of its 106 criteria
 # found at least half of them met; without such an audit it must be declared "non conforme".
-# rdvpl has had an automated (axe-core) and manual (keyboard, screen reader, tablet) review, not
-# an RGAA audit: change this, and the statement, when one is carried out.
+# rdvpl has automated checks (axe-core) and scripted keyboard and touch tests (e2e), no screen
+# reader test and no RGAA audit: change this, and the statement, when an audit is carried out.
 ACCESSIBILITY_STATUS = "non conforme"
 
 # Every cookie the app sets, as the "Gestion des cookies" page lists them

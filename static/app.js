@@ -11,16 +11,23 @@
     if (target && target.id === "dialog") opener = event.detail.elt;
   });
 
+  // The focus back on a control, and the control on screen: the browser may have given it
+  // the focus already (a closing <dialog>), and focus() alone then scrolls nothing.
+  function back(control) {
+    control.focus();
+    control.scrollIntoView({block: "nearest"});
+  }
+
   function openDialogs(root) {
     const dialogs = root.querySelectorAll ? root.querySelectorAll("#dialog dialog:not([open])") : [];
     dialogs.forEach(function (dialog) {
       dialog.addEventListener("close", function () {
         const container = document.getElementById("dialog");
         if (container && container.contains(dialog)) container.innerHTML = "";
-        if (opener && document.contains(opener)) opener.focus();
+        if (opener && document.contains(opener)) back(opener);
         else if (dialog.dataset.returnFocus) {
-          const back = document.getElementById(dialog.dataset.returnFocus);
-          if (back) back.focus();
+          const control = document.getElementById(dialog.dataset.returnFocus);
+          if (control) back(control);
         }
         opener = null;
       });
@@ -135,6 +142,53 @@
     p.field.setAttribute("aria-expanded", p.options.length && !p.list.hidden ? "true" : "false");
     const active = p.field.getAttribute("aria-activedescendant");
     if (active && !p.options.some(function (o) { return o.id === active; })) activate(null);
+  });
+})();
+
+// Menu (DSFR navigation): a sub-menu's button (fr-nav__btn) opens and closes its fr-menu
+// (aria-expanded, DSFR's fr-collapse--expanded). Escape closes it and gives the focus back to
+// its button; so do a click elsewhere and the focus leaving the menu's entry. One open at a time.
+(function () {
+  "use strict";
+  function menu(button) { return document.getElementById(button.getAttribute("aria-controls")); }
+
+  function toggle(button, open) {
+    const list = menu(button);
+    if (!list) return;
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    list.classList.toggle("fr-collapse--expanded", open);
+  }
+
+  function closeAll(except) {
+    document.querySelectorAll(".fr-nav__btn[aria-expanded=true]").forEach(function (b) {
+      if (b !== except) toggle(b, false);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest ? event.target.closest(".fr-nav__btn") : null;
+    if (button) {
+      closeAll(button);
+      toggle(button, button.getAttribute("aria-expanded") !== "true");
+    } else if (!event.target.closest || !event.target.closest(".fr-menu")) {
+      closeAll(null);
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) return;
+    const item = event.target.closest(".fr-nav__item");
+    const button = item && item.querySelector(".fr-nav__btn[aria-expanded=true]");
+    if (!button) return;
+    event.preventDefault();
+    toggle(button, false);
+    button.focus();
+  });
+
+  document.addEventListener("focusout", function (event) {
+    const item = event.target.closest ? event.target.closest(".fr-nav__item") : null;
+    const button = item && item.querySelector(".fr-nav__btn[aria-expanded=true]");
+    if (button && event.relatedTarget && !item.contains(event.relatedTarget)) toggle(button, false);
   });
 })();
 

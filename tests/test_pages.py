@@ -91,3 +91,13 @@ def test_the_app_sets_only_the_cookies_the_cookie_page_names(demo, client, auth)
     page = client.get("/cookies").get_data(as_text=True)
     for name in COOKIES:
         assert f"<code>{name}</code>" in page
+
+
+def test_the_accessibility_statement_says_what_was_tested_and_what_is_known(client):
+    html = client.get("/accessibilite").get_data(as_text=True).replace("&#39;", "'")
+    assert ACCESSIBILITY_STATUS == "non conforme"  # RGAA: no audit, no other status
+    assert "aucun audit de conformité RGAA" in html
+    for tested in ("axe-core 4.14.1", "clavier seul", "écran tactile"):
+        assert tested in html
+    assert "Aucun défaut n'est connu" not in html
+    assert "Défauts et écarts connus à ce jour" in html and "lecteur d'écran" in html
