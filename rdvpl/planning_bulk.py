@@ -214,8 +214,9 @@ def copy_preview(actor: User, day: dt.date, weeks: int, *, search: str | None = 
             target = s.date + dt.timedelta(weeks=k)
             tranche = Tranche(s.tranche)
             label = f"{s.category.code} {s.centre.name}"
-            wanted.append((s.inspector, target, tranche, s.centre, s.category,
-                           _line(s.inspector, target, tranche, label)))
+            line = _line(s.inspector, target, tranche, label)
+            preview.lines.append(line)
+            wanted.append((s.inspector, target, tranche, s.centre, s.category, line))
     _classify(actor, wanted, today, preview, "en double")
     return preview
 
@@ -320,6 +321,7 @@ class ImportResult:
     count: int
     already: int
     refused: int
+    first: dt.date  # the first day planned (the planning page opens on its week)
 
 
 def import_planning(actor: User, parsed: ParsedPlanning, digest: str | None, *,
@@ -342,4 +344,4 @@ def import_planning(actor: User, parsed: ParsedPlanning, digest: str | None, *,
            after={"file": name[:120], "sessions": len(sessions), "already": already,
                   "refused": refused, "session_ids": [s.id for s in sessions]})
     db.session.commit()
-    return ImportResult(len(sessions), already, refused)
+    return ImportResult(len(sessions), already, refused, min(s.date for s in sessions))
