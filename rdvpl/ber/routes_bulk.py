@@ -103,10 +103,14 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)
 
 
+def import_token(user_id: int, parsed: ParsedPlanning, name: str, digest: str) -> str:
+    """The parsed file, its name and the preview's digest, signed for one agent (inside an
+    application context: the app's secret key signs it)."""
+    return _serializer().dumps({"u": user_id, "n": name, "d": digest, "p": parsed.to_json()})
+
+
 def _token(parsed: ParsedPlanning, name: str, digest: str) -> str:
-    """The parsed file, its name and the preview's digest, signed for this agent."""
-    return _serializer().dumps({"u": current_user.id, "n": name, "d": digest,
-                                "p": parsed.to_json()})
+    return import_token(current_user.id, parsed, name, digest)
 
 
 def _untoken(token: str | None) -> tuple[ParsedPlanning, str, str]:
