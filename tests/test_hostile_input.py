@@ -281,7 +281,7 @@ def _pools(app) -> dict[str, list[str]]:
 def _bulk_pools(app, d011) -> dict[str, list[str]]:
     """BER 8-9: a copy whose preview digest is valid now, an exported file with one new
     session and a signed token of its preview (each for ber011), a zip bomb."""
-    import io
+    import zipfile
 
     import openpyxl
 
@@ -307,7 +307,6 @@ def _bulk_pools(app, d011) -> dict[str, list[str]]:
     workbook.save(out)
     FILES["@export"] = out.getvalue()
     zipped = io.BytesIO()
-    import zipfile
     with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/workbook.xml", b"\x00" * (60 * 1024 * 1024))
     FILES["@bomb"] = zipped.getvalue()
