@@ -119,6 +119,79 @@ def admin(page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Gérer les référentiels")
 
 
+# ---- Capacity (BER 6-7) and the import of a planning (BER 9) -------------------------------
+
+THURSDAY_NEXT = NEXT_THURSDAY  # DUMAS Anna: four sessions, units of two schools
+WORKED_SATURDAY = dates.monday_of(dates.today()) + dt.timedelta(weeks=1, days=5)  # DUMAS's
+
+
+def absences(page):
+    login(page, "ber011@example.test")
+    page.get_by_role("link", name="Indisponibilités et autres charges").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Indisponibilités et autres charges")
+
+
+def absence_dialog(page):
+    absences(page)
+    form = page.locator(".absence-form")
+    form.get_by_label("Inspecteur").select_option(label="DUMAS Anna")
+    form.get_by_label("Motif").select_option("Congé")
+    page.locator("#absence-du").fill(dates.ddmmyyyy(THURSDAY_NEXT))
+    page.locator("#absence-au").fill(dates.ddmmyyyy(THURSDAY_NEXT))
+    page.locator("#absence-au-demi").select_option("apres-midi")
+    page.get_by_role("button", name="Enregistrer l'indisponibilité").click()
+    expect(page.get_by_role("dialog", name="Sessions concernées")).to_be_visible()
+    settled(page)
+
+
+def saturdays(page):
+    login(page, "ber011@example.test")
+    page.get_by_role("link", name="Samedis supplémentaires travaillés").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Samedis supplémentaires travaillés")
+
+
+def saturday_dialog(page):
+    """Un-declaring DUMAS's worked Saturday once a session is planned on it."""
+    login(page, "ber011@example.test")
+    page.goto(f"/ber/planification?nom=dumas&date={dates.ddmmyyyy(WORKED_SATURDAY)}")
+    page.get_by_role("checkbox", name=f"DUMAS Anna, {dates.jour_date(WORKED_SATURDAY)}, "
+                     "08:00 - 10:00", exact=True).check()
+    page.get_by_role("button", name="Planifier ces sessions").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("Succès")
+    page.goto("/ber/samedis")
+    page.get_by_role("button", name=f"DUMAS Anna, {dates.jour_date(WORKED_SATURDAY)}, travaillé",
+                     exact=True).click()
+    expect(page.get_by_role("dialog", name="Sessions concernées")).to_be_visible()
+    settled(page)
+
+
+def planning_import(page):
+    login(page, "ber011@example.test")
+    page.goto("/ber/planification")
+    page.get_by_role("link", name="Importer un planning").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Importer un planning")
+
+
+def _upload(page, name: str, data: bytes):
+    page.get_by_label("Fichier du planning").set_input_files(
+        {"name": name, "mimeType": "application/octet-stream", "buffer": data})
+    page.get_by_role("button", name="Afficher l'aperçu").click()
+
+
+def planning_import_preview(page):
+    planning_import(page)
+    exported = page.request.get(f"/ber/planification/export?date={dates.ddmmyyyy(NEXT_THURSDAY)}"
+                                "&semaines=2").body()
+    _upload(page, "plannings.xlsx", exported)
+    expect(page.get_by_test_id("import-summary")).to_contain_text("déjà planifiée(s)")
+
+
+def planning_import_refused(page):
+    planning_import(page)
+    _upload(page, "notes.xlsx", b"Date;Jour;Tranche")
+    expect(page.get_by_test_id("banner")).to_contain_text("Fichier refusé")
+
+
 def _footer_page(link):
     def visit(page):
         page.goto("/connexion")
@@ -131,6 +204,8 @@ SCREENS = {f.__name__: f for f in (
     login_page, login_error, forgot_password, forgot_password_sent, change_password_refused,
     not_found, not_found_signed_in, forbidden, ae_exams, ae_past_exams,
     ae_units_dialog, ae_cancel_dialog, ae_late_cancel_dialog, ae_after_cancel, admin,
+    absences, absence_dialog, saturdays, saturday_dialog, planning_import,
+    planning_import_preview, planning_import_refused,
 )} | {
     "accessibility_statement": _footer_page(re.compile("^Accessibilité : ")),
     "legal_notice": _footer_page("Mentions légales"),
@@ -234,8 +309,25 @@ def creneaux_after_banner(page):
     settled(page)
 
 
+def planning_copy_dialog(page):
+    login(page, "ber011@example.test")
+    page.goto(f"/ber/planification?date={dates.ddmmyyyy(NEXT_THURSDAY)}")
+    page.get_by_label("Sur les N semaines suivantes").select_option("2")
+    page.get_by_role("button", name="Recopier cette semaine").click()
+    expect(page.get_by_role("dialog", name="Recopier cette semaine")).to_be_visible()
+    settled(page)
+
+
+def planning_after_copy(page):
+    planning_copy_dialog(page)
+    page.get_by_role("dialog").get_by_role("button", name="Recopier").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("recopiée(s)")
+    settled(page)
+
+
 GRID_SCREENS = {f.__name__: f for f in (
     planning, planning_with_sessions, planning_selection, planning_dialog, planning_after_banner,
+    planning_copy_dialog, planning_after_copy,
     creneaux, creneaux_selection, creneaux_suggestions, creneaux_unit_dialog,
     creneaux_cancel_confirmation, creneaux_status_dialog, creneaux_after_banner,
 )}

@@ -62,6 +62,10 @@ class PreviewLine:
     column: str = ""  # the file's "Cat" column (import)
 
     @property
+    def already_planned(self) -> bool:
+        return bool(self.reason) and self.reason.startswith("déjà planifiée")
+
+    @property
     def where(self) -> str:
         """'Ligne 12, colonne H' for an imported cell."""
         return f"Ligne {self.row}, colonne {self.column}" if self.row else ""
@@ -89,8 +93,7 @@ class Preview:
 
     @property
     def already(self) -> int:
-        return sum(1 for line in self.lines
-                   if line.reason and line.reason.startswith("déjà planifiée"))
+        return sum(1 for line in self.lines if line.already_planned)
 
     @property
     def digest(self) -> str:
