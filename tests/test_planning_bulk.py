@@ -431,3 +431,33 @@ def test_a_typed_date_is_read():
     assert [(c.day, c.tranche, c.category, c.centre) for c in parsed.cells] == [
         ("2027-06-08", "M1", "CE", "CARCASSONNE")]
     assert parsed.inspectors == [("CARCASSONNE", "DUMAS Anna")]
+
+
+def test_an_import_failing_mid_way_changes_nothing(source_week, monkeypatch):
+    """The second session's history row fails: no session of the import stays."""
+    import rdvpl.sessions as sessions_module
+
+    data = exported(ber(), SOURCE, 1)
+    dumas = column_of(data, "DUMAS Anna")
+    thursday = SOURCE + dt.timedelta(days=3)
+    data = edit(data, {(row_of(SOURCE, thursday, t), dumas + k): v
+                       for t in ("M1", "M2", "S1") for k, v in ((0, "CE"), (1, "CARCASSONNE"))})
+    parsed = read_planning(data, "x.xlsx")
+    preview = import_preview(ber(), parsed, today=TODAY)
+    assert len(preview.plans) == 3
+    real = sessions_module.record
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sessions_module, "record", failing)
+    before = state()
+    with pytest.raises(RuntimeError):
+        import_planning(ber(), parsed, preview.digest, today=TODAY)
+    db.session.rollback()
+    assert state() == before
+    assert session_at("DUMAS", thursday, "M1") is None

@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .. import dates
 from ..errors import DomainError
+from ..extensions import db
 from ..planning_bulk import (
     COPY_MAX_WEEKS,
     PreviewChanged,
@@ -68,6 +69,7 @@ def planning_copy_apply():
         result = copy_week(current_user, f.day, weeks, request.form.get("apercu"),
                            search=f.search)
     except PreviewChanged as changed:
+        db.session.rollback()  # nothing was written: the write lock goes before rendering
         html = render_template(COPY_DIALOG, preview=changed.preview, f=f, weeks=weeks,
                                monday=f.monday, saturday=f.monday + dt.timedelta(days=5),
                                changed=changed)
@@ -169,6 +171,7 @@ def planning_import_apply():
     try:
         result = import_planning(current_user, parsed, digest, name=name)
     except PreviewChanged as changed:
+        db.session.rollback()  # nothing was written: the write lock goes before rendering
         return _import_page(status=409, preview=changed.preview, name=name,
                             token=_token(parsed, name, changed.preview.digest),
                             banner=Banner("warning", changed.title, changed.message))
