@@ -122,7 +122,9 @@ def admin(page):
 # ---- Capacity (BER 6-7) and the import of a planning (BER 9) -------------------------------
 
 THURSDAY_NEXT = NEXT_THURSDAY  # DUMAS Anna: four sessions, units of two schools
-WORKED_SATURDAY = dates.monday_of(dates.today()) + dt.timedelta(weeks=1, days=5)  # DUMAS's
+# DUMAS works next week's and the following week's Saturdays in the demo: one that is no holiday.
+_SATURDAYS = [dates.monday_of(dates.today()) + dt.timedelta(weeks=w, days=5) for w in (1, 2)]
+WORKED_SATURDAY = next((d for d in _SATURDAYS if not dates.public_holiday(d)), _SATURDAYS[0])
 
 
 def absences(page):
