@@ -181,6 +181,35 @@ def admin(page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Gérer les référentiels")
 
 
+# ---- The import of a planning (BER 9) ---------------------------------------------------------
+
+def planning_import(page):
+    login(page, "ber011@example.test")
+    page.goto("/ber/planification")
+    page.get_by_role("link", name="Importer un planning").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Importer un planning")
+
+
+def _upload(page, name: str, data: bytes):
+    page.get_by_label("Fichier du planning").set_input_files(
+        {"name": name, "mimeType": "application/octet-stream", "buffer": data})
+    page.get_by_role("button", name="Afficher l'aperçu").click()
+
+
+def planning_import_preview(page):
+    planning_import(page)
+    exported = page.request.get(f"/ber/planification/export?date={dates.ddmmyyyy(NEXT_THURSDAY)}"
+                                "&semaines=2").body()
+    _upload(page, "plannings.xlsx", exported)
+    expect(page.get_by_test_id("import-summary")).to_contain_text("déjà planifiée(s)")
+
+
+def planning_import_refused(page):
+    planning_import(page)
+    _upload(page, "notes.xlsx", b"Date;Jour;Tranche")
+    expect(page.get_by_test_id("banner")).to_contain_text("Fichier refusé")
+
+
 def _footer_page(link):
     def visit(page):
         page.goto("/connexion")
@@ -304,6 +333,7 @@ SCREENS = {f.__name__: f for f in (
     ber_absences, ber_absence_refused, ber_absence_sessions_concerned, ber_saturdays,
     ber_saturday_sessions_concerned, ber_demands, ae_demands, ber_activity, ber_exams,
     ber_referentiels, admin_department,
+    planning_import, planning_import_preview, planning_import_refused,
 )} | {
     "referentiel_centre": _referentiel(re.compile("^Modifier le centre")),
     "referentiel_inspector": _referentiel(re.compile("^Modifier DUMAS")),
@@ -411,8 +441,25 @@ def creneaux_after_banner(page):
     settled(page)
 
 
+def planning_copy_dialog(page):
+    login(page, "ber011@example.test")
+    page.goto(f"/ber/planification?date={dates.ddmmyyyy(NEXT_THURSDAY)}")
+    page.get_by_label("Sur les N semaines suivantes").select_option("2")
+    page.get_by_role("button", name="Recopier cette semaine").click()
+    expect(page.get_by_role("dialog", name="Recopier cette semaine")).to_be_visible()
+    settled(page)
+
+
+def planning_after_copy(page):
+    planning_copy_dialog(page)
+    page.get_by_role("dialog").get_by_role("button", name="Recopier").click()
+    expect(page.get_by_test_id("banner")).to_contain_text("recopiée(s)")
+    settled(page)
+
+
 GRID_SCREENS = {f.__name__: f for f in (
     planning, planning_with_sessions, planning_selection, planning_dialog, planning_after_banner,
+    planning_copy_dialog, planning_after_copy,
     creneaux, creneaux_selection, creneaux_suggestions, creneaux_unit_dialog,
     creneaux_cancel_confirmation, creneaux_status_dialog, creneaux_after_banner,
 )}

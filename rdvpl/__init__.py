@@ -155,6 +155,8 @@ def _register_errors(app: Flask) -> None:
         403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
         404: ("Page introuvable", "L'élément demandé n'existe pas ou ne vous est pas accessible."),
         405: ("Action impossible", "Cette action n'est pas possible ainsi."),
+        413: ("Fichier trop volumineux", "Le fichier envoyé dépasse 5 Mo. Aucune modification "
+              "n'a été faite."),
         500: ("Erreur", "Une erreur inattendue est survenue. Aucune modification n'a été faite."),
     }
 

@@ -227,20 +227,49 @@ def plan_sessions(
     decides, answered as a Conflict).
     """
     write_transaction()
-    today = today or dates.today()
-    horizon = planning_horizon(today)
     cells = [CellRef.of(c) for c in cells]
     if not cells:
         raise DomainError("Sélectionnez au moins une session à planifier.")
     centre = scopes.centre(actor.department_id, centre_id)
-    if not centre.active:
-        raise DomainError(f"Le centre {centre.name} est désactivé : choisissez un autre centre.")
     category = db.session.get(Category, category_id) if isinstance(category_id, int) else None
     if category is None:
         raise NotFound("Catégorie de permis introuvable.")
-    if not category.heavy:
-        raise DomainError(f"La catégorie {category.code} n'est pas une catégorie du groupe lourd "
-                          "(PL) : elle ne se planifie pas ici.")
+    sessions = add_sessions(actor, [PlannedCell(c, centre, category) for c in cells],
+                            today=today)
+    db.session.commit()
+    return sessions
+
+
+class PlannedCell(NamedTuple):
+    """One session to plan: the cell, its centre and category (loaded through the agent's
+    department by the caller)."""
+
+    cell: CellRef
+    centre: Centre
+    category: Category
+
+
+def add_sessions(actor: User, plans: list[PlannedCell], *, today: dt.date | None = None,
+                 source: str | None = None) -> list[Session]:
+    """Every rule of plan_sessions for ``plans`` (each cell with its own centre and category:
+    a copied week, an imported planning), then the sessions and their history rows added to
+    the caller's transaction, which commits; the first refusal raises and adds nothing.
+    ``source`` ('copie', 'import') is written in each session's history row."""
+    today = today or dates.today()
+    horizon = planning_horizon(today)
+    if not plans:
+        raise DomainError("Sélectionnez au moins une session à planifier.")
+    for centre in {p.centre.id: p.centre for p in plans}.values():
+        if centre.department_id != actor.department_id:
+            raise NotFound(scopes.CENTRE_NOT_FOUND)
+        if not centre.active:
+            raise DomainError(f"Le centre {centre.name} est désactivé : choisissez un autre "
+                              "centre.")
+    for category in {p.category.id: p.category for p in plans}.values():
+        if not category.heavy:
+            raise DomainError(f"La catégorie {category.code} n'est pas une catégorie du groupe "
+                              "lourd (PL) : elle ne se planifie pas ici.")
+    cells = [p.cell for p in plans]
     inspectors = scopes.inspectors(actor.department_id, {c.inspector_id for c in cells})
     seen = set()
     for cell in cells:
@@ -296,9 +325,11 @@ def plan_sessions(
                        "Le planning a été actualisé.", title="Session déjà planifiée")
 
     sessions = []
-    for cell in sorted(cells, key=lambda c: (c.inspector_id, c.day, c.tranche.number)):
-        sessions.append(new_session(inspectors[cell.inspector_id], centre, category, cell.day,
-                                    cell.tranche, created_by=actor))
+    for plan in sorted(plans, key=lambda p: (p.cell.inspector_id, p.cell.day,
+                                             p.cell.tranche.number)):
+        sessions.append(new_session(inspectors[plan.cell.inspector_id], plan.centre,
+                                    plan.category, plan.cell.day, plan.cell.tranche,
+                                    created_by=actor))
     try:
         db.session.flush()
     except IntegrityError:
@@ -307,10 +338,10 @@ def plan_sessions(
         raise Conflict("Une des sessions sélectionnées vient d'être planifiée par un autre "
                        "agent : aucune session n'a été planifiée. Le planning a été actualisé.",
                        title="Session déjà planifiée") from None
+    extra = {"source": source} if source else {}
     for session in sessions:
         record(actor, "session.planned", "session", session.id,
-               department_id=actor.department_id, after=snapshot_session(session))
-    db.session.commit()
+               department_id=actor.department_id, after={**snapshot_session(session), **extra})
     return sessions
 
 

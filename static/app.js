@@ -8,7 +8,11 @@
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     const target = event.detail.target;
-    if (target && target.id === "dialog") opener = event.detail.elt;
+    if (target && target.id === "dialog") {
+      // A form that opens a dialog ("Recopier cette semaine"): its button gets the focus back.
+      const elt = event.detail.elt;
+      opener = elt.tagName === "FORM" ? (elt.querySelector("[type=submit]") || elt) : elt;
+    }
   });
 
   // The focus back on a control, and the control on screen: the browser may have given it
@@ -64,6 +68,21 @@
       if (opener && document.contains(opener)) opener.focus();
       opener = null;
     }
+  });
+
+  // htmx fires no oobAfterSwap for an element emptied out-of-band (it has no new child to fire
+  // it on): a dialog closed by the answer to its own form ("Recopier") is caught before the
+  // swap. Its opener gets the focus back unless the answer gave it to something (autofocus).
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    const target = event.detail.target;
+    const fragment = event.detail.fragment;
+    if (!target || target.id !== "dialog" || !fragment || fragment.childElementCount) return;
+    const back = opener;
+    opener = null;
+    setTimeout(function () {
+      const lost = !document.activeElement || document.activeElement === document.body;
+      if (lost && back && document.contains(back)) back.focus();
+    }, 0);
   });
 
   document.addEventListener("htmx:afterSettle", function () {

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 import re
 from urllib.parse import quote
@@ -131,6 +132,12 @@ FIELDS: dict[str, dict[str, str]] = {
     "ber.planning_session": {"<session_id>": "SESSION"},
     "ber.planning_delete": {"<session_id>": "SESSION", "cell": "cell"},
     "ber.planning_export": {**PLANNING, "semaines": "weeks"},
+    "ber.planning_copy": {**PLANNING, "semaines": "weeks"},
+    "ber.planning_copy_apply": {**PLANNING, "date": "COPY_DATE", "semaines": "COPY_WEEKS",
+                                "apercu": "COPY_DIGEST"},
+    "ber.planning_import": {},
+    "ber.planning_import_preview": {"fichier": "XLSX_FILE"},
+    "ber.planning_import_apply": {"jeton": "IMPORT_TOKEN"},
     "ber.creneaux": CRENEAUX,
     "ber.creneaux_chunk": {**CRENEAUX, "depuis": "weeks"},
     "ber.creneaux_selection": {**CRENEAUX, "unit": "DISPO_UNIT"},
@@ -179,6 +186,10 @@ TARGETED = {
     "other": ["\x00", "x\r\ny" * 700, "2147483648"],
 }
 ID_KINDS = {"unit", "school", "session", "inspector", "centre", "cell"}
+# Fields sent as an uploaded file (multipart): the value is the file's content, or the name
+# of one of FILES.
+FILE_KINDS = {"xlsx_file"}
+FILES: dict[str, bytes] = {}
 
 
 def _word_kind(kind: str) -> str:
@@ -253,6 +264,7 @@ def _pools(app) -> dict[str, list[str]]:
             "FILENAME": ["app.css", "app.js"],
             "NAME": ["Dupont", "Jean-Marc", "N'Diaye"],
             "NEPH": ["123456789012", "1234 5678 9012"],
+            **_bulk_pools(app, d011),
             "school": ids(sa.select(AutoEcole.id)),
             "department": ids(sa.select(Department.id)),
             "user": ids(sa.select(User.id)),
@@ -274,6 +286,47 @@ def _pools(app) -> dict[str, list[str]]:
                 pools[kind.lower()] = pools.get(kind.lower(), []) + pools[kind]
         db.session.remove()
     return pools
+
+
+def _bulk_pools(app, d011) -> dict[str, list[str]]:
+    """BER 8-9: a copy whose preview digest is valid now, an exported file with one new
+    session and a signed token of its preview (each for ber011), a zip bomb."""
+    import zipfile
+
+    import openpyxl
+
+    from rdvpl.ber.routes_bulk import import_token
+    from rdvpl.export import export_table, planning_xlsx
+    from rdvpl.planning_bulk import copy_preview, import_preview
+    from rdvpl.xlsx_import import read_planning
+
+    agent = db.session.scalar(sa.select(User).where(User.email == "ber011@example.test"))
+    copy_day = dates.monday_of(dates.today()) + dt.timedelta(weeks=1)
+    digest = copy_preview(agent, copy_day, 1).digest
+    free_week = dates.monday_of(dates.today()) + dt.timedelta(weeks=3)
+    workbook = openpyxl.load_workbook(io.BytesIO(planning_xlsx(export_table(agent, free_week,
+                                                                            1))))
+    sheet = workbook.active
+    column = next(c for c in range(4, sheet.max_column + 1)
+                  if sheet.cell(2, c).value == "GONZALEZ Grégory")
+    row = 4 + 4 * next(d for d in range(5)
+                       if not dates.public_holiday(free_week + dt.timedelta(days=d)))
+    sheet.cell(row, column, "CE")
+    sheet.cell(row, column + 1, "NARBONNE")
+    out = io.BytesIO()
+    workbook.save(out)
+    FILES["@export"] = out.getvalue()
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", b"\x00" * (60 * 1024 * 1024))
+    FILES["@bomb"] = zipped.getvalue()
+    parsed = read_planning(FILES["@export"], "planning.xlsx")
+    with app.test_request_context():
+        token = import_token(agent.id, parsed, "planning.xlsx",
+                             import_preview(agent, parsed).digest)
+    return {"COPY_DATE": [dates.ddmmyyyy(copy_day)], "COPY_WEEKS": ["1"],
+            "COPY_DIGEST": [digest], "XLSX_FILE": ["@export", "@bomb"],
+            "IMPORT_TOKEN": [token]}
 
 
 def fingerprint(app) -> tuple:
@@ -406,17 +459,20 @@ def _fuzz_route(app, clients, endpoint, path, method):
               suppress_health_check=list(HealthCheck))
     @given(request)
     def check(r):
-        url, data = path, {}
+        url, data, files = path, {}, {}
         for name, values in r["values"].items():
             if name.startswith("<"):
                 value = values[0] if values else ""
                 url = re.sub(rf"<(?:[^:>]+:)?{name[1:]}", quote(value, safe=""), url)
+            elif fields[name].lower() in FILE_KINDS and values:
+                files[name] = [(io.BytesIO(FILES.get(v) or v.encode("utf-8", "replace")),
+                                "planning.xlsx") for v in values]
             elif values:
                 data[name] = values
         headers = {"HX-Request": "true"} if r["htmx"] else {}
         client = clients[r["actor"]]
         response = client.open(url, method=method, headers=headers, query_string=data,
-                               data=data if method == "POST" else None)
+                               data={**data, **files} if method == "POST" else None)
         status = response.status_code
         where = f"{method} {url} {data!r} as {r['actor']}{' (htmx)' if r['htmx'] else ''}"
         assert status < 500, f"{where} -> {status}"

@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("ber", __name__)
 
 from . import (  # noqa: E402,F401
+    routes_bulk,
     routes_capacity,
     routes_creneaux,
     routes_demands,
