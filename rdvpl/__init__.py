@@ -73,10 +73,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.vary.add("HX-Request")
         return response
 
-    from . import cli, notify, static_files
+    from . import cli, grid_cache, notify, static_files
 
     cli.register(app)
     notify.init_app(app)
+    grid_cache.init_app(app)
     static_files.init_app(app)
     return app
 
