@@ -240,3 +240,60 @@ def test_with_redis_a_reservation_shows_on_the_next_visit(app, ber, monkeypatch)
         assert unit_class(creneaux(ber, who, monday), unit_id) == "reserved"
     finally:
         app.extensions["grid_cache"].clear()
+
+
+# --- "Mes examens programmés" (AE 1): cached rows, one page at a time --------------------------
+
+SCHOOL = "alliance@example.test"
+
+
+@pytest.fixture
+def ae(demo, client, auth):
+    auth.login(SCHOOL)
+    return client
+
+
+def exam_rows(page: str) -> list[str]:
+    return re.findall(r'id="exam-(\d+)" data-testid="exam-row"', page)
+
+
+def units_total(page: str) -> int:
+    """The sum of the column "Unités attribuées"."""
+    return sum(int(n) for n in re.findall(r"<td>\d\d:\d\d</td><td>(\d+)</td>", page))
+
+
+def test_the_school_sees_a_reservation_and_its_own_cancellation_at_once(app, ae):
+    page = ae.get("/ae/examens?categorie=CE").get_data(as_text=True)
+    assert ae.get("/ae/examens?categorie=CE").get_data(as_text=True).count("exam-row") == \
+        page.count("exam-row")  # cached
+    _, unit_id, _ = a_free_unit(app)
+    with app.app_context():
+        booking.reserve_units(user_by_email(AGENT), [unit_id], school().id)
+    after = ae.get("/ae/examens?categorie=CE").get_data(as_text=True)
+    assert units_total(after) == units_total(page) + 1
+    with app.app_context():
+        far = db.session.scalar(
+            sa.select(Unit.id).join(Unit.session)
+            .where(Unit.auto_ecole_id == school().id, Unit.status == UnitStatus.RESERVED,
+                   Session.date >= dates.today() + dt.timedelta(days=8))
+            .order_by(Session.date, Unit.start_time).limit(1))
+        booking.cancel_unit_by_ae(user_by_email(SCHOOL), far)
+    assert units_total(ae.get("/ae/examens?categorie=CE").get_data(as_text=True)) == \
+        units_total(after) - 1
+
+
+def test_the_exams_come_a_page_at_a_time(app, ae, monkeypatch):
+    from rdvpl import exams
+
+    all_rows = exam_rows(ae.get("/ae/examens?categorie=CE").get_data(as_text=True))
+    assert len(all_rows) >= 3
+    app.extensions["grid_cache"].clear()
+    monkeypatch.setattr(exams, "PAGE_ROWS", 2)
+    first = ae.get("/ae/examens?categorie=CE").get_data(as_text=True)
+    assert exam_rows(first) == all_rows[:2]
+    assert (f"Afficher les examens suivants (3 à {min(4, len(all_rows))} sur {len(all_rows)})"
+            in first)
+    second = ae.get("/ae/examens?categorie=CE&page=2", headers={"HX-Request": "true"})
+    html = second.get_data(as_text=True)
+    assert exam_rows(html) == all_rows[2:4]
+    assert "<form" not in html  # only the rows and the next "more" line
