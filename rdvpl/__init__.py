@@ -64,7 +64,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_templates(app)
 
     from .access import check_access
+    from .extensions import begin_reading
 
+    app.before_request(begin_reading)  # before the sign-in session is read (check_access)
     app.before_request(check_access)
 
     @app.after_request

@@ -143,10 +143,13 @@ def inspector_choices(department_id: int, user_id: int | None = None) -> list[In
             for i, first, last, centre, fav in rows]
 
 
-def favourite_ids(user_id: int) -> set[int]:
-    """The inspectors ``user_id`` marked as favourites. One SQL statement."""
-    return set(db.session.scalars(
-        select(FavouriteInspector.inspector_id).where(FavouriteInspector.user_id == user_id)))
+def favourite_ids(user: User) -> frozenset[int]:
+    """The inspectors ``user`` marked as favourites: read with the sign-in session
+    (accounts.load_session), else one SQL statement."""
+    if user.favourite_ids is not None:
+        return user.favourite_ids
+    return frozenset(db.session.scalars(
+        select(FavouriteInspector.inspector_id).where(FavouriteInspector.user_id == user.id)))
 
 
 def default_inspector(choices: list[InspectorChoice]) -> InspectorChoice | None:

@@ -30,7 +30,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, Response, current_app, g, has_request_context, make_response, request
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import inspect
 
@@ -116,7 +117,16 @@ class NoCache:
         pass
 
 
+# Rendered in place of the CSRF token in a cached page, replaced by the request's own token
+# each time the page is served.
+CSRF_PLACEHOLDER = "rdvpl-csrf-token-of-the-request"
+
+
 def init_app(app: Flask) -> None:
+    @app.context_processor
+    def _csrf_placeholder():
+        return {"csrf_token": _placeholder} if g.get("grid_cache_page") else {}
+
     url = app.config.get("GRID_CACHE_URL") or ""
     if url == "off":
         backend = NoCache()
@@ -143,16 +153,22 @@ def grid_revision(department_id: int) -> int:
 
 
 def _signed_in_department_revision(department_id: int) -> int | None:
-    """The revision of the signed-in agent's department as loaded with the agent at the start
-    of the request (accounts.load_session: the request's first statement, so before any grid
-    data), or None when that is not at hand (another department, or reloaded since)."""
-    user = getattr(g, "_login_user", None)
-    if user is None or getattr(user, "department_id", None) != department_id:
+    """The revision of the signed-in user's department (an agent's, or a school's) as loaded
+    with the user at the start of the request (accounts.load_session: the request's first
+    statement, so before any grid data), or None when it is not at hand (another department,
+    or not loaded)."""
+    user = g.get("_login_user")
+    if user is None or not hasattr(user, "_sa_instance_state"):
         return None
-    state = inspect(user)
-    if "department" in state.unloaded:
+    owner = user
+    if getattr(user, "auto_ecole_id", None) is not None:
+        if "auto_ecole" in inspect(user).unloaded or user.auto_ecole is None:
+            return None
+        owner = user.auto_ecole
+    if getattr(owner, "department_id", None) != department_id \
+            or "department" in inspect(owner).unloaded:
         return None
-    department = user.department
+    department = owner.department
     if department is None or "grid_revision" in inspect(department).unloaded:
         return None
     return department.grid_revision or 0
@@ -199,6 +215,52 @@ def cached(department_id: int, kind: str, parts, build: Callable[[], tuple[str, 
     value = (Markup(html), facts)
     store.set(key, value)
     return value
+
+
+def _placeholder() -> str:
+    return CSRF_PLACEHOLDER
+
+
+def page(department_id: int, kind: str, parts, render: Callable[[], Response]) -> Response:
+    """A whole GET page (or the fragment an htmx request asks for) from the cache: keyed like
+    ``cached`` by ``parts`` (what the page depends on besides the URL), plus the URL, the
+    htmx headers that choose between page and fragment, and the signed-in user as the header
+    names them; rendered with a placeholder for the CSRF token, which is replaced by the
+    request's own token each time it is served. Anything but a 200 is not cached."""
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return render()
+    user = g.get("_login_user")
+    who = [getattr(user, "id", None), getattr(user, "display_name", None),
+           getattr(user, "department_id", None), getattr(user, "auto_ecole_id", None)]
+    if getattr(user, "auto_ecole", None) is not None:
+        who.append(user.auto_ecole.raison_sociale)
+    if getattr(user, "department", None) is not None:
+        who.append(user.department.code)
+    headers = [request.headers.get(name) for name in
+               ("HX-Request", "HX-Boosted", "HX-History-Restore-Request")]
+    key = make_key(department_id, kind, [request.full_path, request.script_root, headers, who,
+                                         parts])
+    store = backend()
+    hit = store.get(key)
+    if hit is None:
+        g.grid_cache_page = True
+        try:
+            response = render()
+        finally:
+            g.grid_cache_page = False
+        if response.status_code != 200 or response.direct_passthrough:
+            return _with_token(response)
+        hit = (Markup(response.get_data(as_text=True)), {})
+        store.set(key, hit)
+    html = str(hit[0])
+    return make_response(html.replace(CSRF_PLACEHOLDER, generate_csrf()))
+
+
+def _with_token(response: Response) -> Response:
+    if not response.direct_passthrough and CSRF_PLACEHOLDER.encode() in response.get_data():
+        response.set_data(response.get_data(as_text=True).replace(CSRF_PLACEHOLDER,
+                                                                  generate_csrf()))
+    return response
 
 
 def cached_value(department_id: int, kind: str, parts, build: Callable[[], Any]) -> Any:

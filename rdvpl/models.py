@@ -276,6 +276,7 @@ class User(UserMixin, db.Model):
     # The sign-in session this object was loaded for (rdvpl/accounts.py): Flask-Login keeps
     # get_id() in the cookie, so the cookie names a revocable server-side session, not the user.
     session_token = None  # set per request, never stored
+    favourite_ids = None  # the favourite inspectors' ids, read with the sign-in session
 
     def get_id(self) -> str | None:
         return self.session_token

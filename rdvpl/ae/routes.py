@@ -60,10 +60,17 @@ def exams():
     """Mes examens programmés (AE 1): one table per month, filtered by category and period."""
     filters = ExamsFilterForm(request.args)
     page = parse_int(request.args.get("page")) or 1
-    view, rows_html = _cached_view(filters, page)
-    if page > 1 and wants_fragment():  # the next rows, as the end of the page scrolls in
-        return render(PAGE, "rows", view=view, rows_html=rows_html)
-    return render(PAGE, "exams", view=view, rows_html=rows_html)
+
+    def answer():
+        view, rows_html = _cached_view(filters, page)
+        if page > 1 and wants_fragment():  # the next rows, as the end of the page scrolls in
+            return render(PAGE, "rows", view=view, rows_html=rows_html)
+        return render(PAGE, "exams", view=view, rows_html=rows_html)
+
+    # The page served from rdvpl/grid_cache.py while nothing it shows has changed (upcoming
+    # or past exams: the day matters).
+    return grid_cache.page(current_user.auto_ecole.department_id, "ae-exams-page",
+                           [dates.today()], answer)
 
 
 def _cached_view(filters: ExamsFilterForm, page: int):

@@ -110,7 +110,7 @@ def _choices():
     plain = grid_cache.cached_value(department, "creneaux-choices", [], lambda: [
         [c.id, c.prenom_nom, c.nom_prenom, c.home_centre]
         for c in inspector_choices(department)])
-    favourites = favourite_ids(current_user.id)
+    favourites = favourite_ids(current_user)
     return [InspectorChoice(i, prenom_nom, nom_prenom, home, i in favourites)
             for i, prenom_nom, nom_prenom, home in plain]
 
@@ -179,8 +179,13 @@ def _page(**context):
 
 @bp.route("/creneaux")
 def creneaux():
-    """Gérer les plannings IPCSR (BER 4-5): filters, summary, week grid and panel."""
-    return render(PAGE, "results", **_context(request.args, start=_start(request.args)))
+    """Gérer les plannings IPCSR (BER 4-5): filters, summary, week grid and panel (the page
+    served from rdvpl/grid_cache.py while nothing it shows has changed)."""
+    monday = FiltersForm(request.args).monday()
+    parts = [monday, grid_cache.clock_key(monday, monday + dt.timedelta(days=5)),
+             sorted(favourite_ids(current_user))]  # the inspector shown by default
+    return grid_cache.page(_department(), "creneaux-page", parts, lambda: render(
+        PAGE, "results", **_context(request.args, start=_start(request.args))))
 
 
 @bp.route("/creneaux/grille")

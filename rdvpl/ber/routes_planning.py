@@ -62,7 +62,7 @@ def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), **extra) -
 
     parts = [monday, f.search, f.query(), f.centre_given, start, sorted(show),
              sorted(ref.key for ref in f.selected if monday <= ref.day <= saturday),
-             sorted(favourite_ids(current_user.id)), session_url,
+             sorted(favourite_ids(current_user)), session_url,
              grid_cache.clock_key(monday, saturday, to_the_minute=False)]
     html, facts = grid_cache.cached(department, "planning-rows", parts, build)
     if not f.centre_given and facts["home_centre"] is not None:
@@ -104,8 +104,11 @@ def _grid_and_panel(f: PlanningFilters, banner: Banner, status: int, *, show=fro
 def planning():
     """Planifier les activités des IPCSR (BER 1): filters, week navigation, one grid per
     inspector (favourites first, the others loaded as they scroll into view), the panel."""
-    return render(TEMPLATE, "page", **_context(_filters(request.args),
-                                               start=_start(request.args)))
+    # The page served from rdvpl/grid_cache.py while nothing it shows has changed: the grids
+    # depend on the day (past, today), the order and the stars on the agent's favourites.
+    parts = [dates.today(), sorted(favourite_ids(current_user))]
+    return grid_cache.page(current_user.department_id, "planning-page", parts, lambda: render(
+        TEMPLATE, "page", **_context(_filters(request.args), start=_start(request.args))))
 
 
 @bp.route("/planification/grille")
