@@ -3,8 +3,9 @@
     .venv/bin/python -m bench               # department scale: SQLite, then PostgreSQL + gunicorn
     .venv/bin/python -m bench --national    # and the national scale (100 departments)
 
-Figures, not pass/fail, with one exception: if a gunicorn worker dies (SIGSEGV or any other
-signal or error exit) during the load, the run prints the worker's log and exits with status 1.
+Figures, not pass/fail, with two exceptions: if a gunicorn worker dies (SIGSEGV or any other
+signal or error exit) during the load, the run prints the worker's log and exits with status 1;
+if any request of a load run answers anything but 200, it exits with status 1 too.
 Every database is created for the run and dropped at the end (PostgreSQL at BENCH_PG_URL,
 default postgresql+psycopg://postgres@127.0.0.1:5432/postgres; SQLite in a temporary folder).
 """
@@ -48,6 +49,8 @@ class Timing:
     kib: float
     statements: int
     status: int
+    cold_ms: float  # median with the grid cache emptied before each request (a miss)
+    cold_statements: int
 
 
 def main() -> int:
@@ -99,7 +102,8 @@ def main() -> int:
     else:
         print("\nNational scale (100 departments, 3.84 M units): `make bench SCALE=national`.")
     if failed:
-        print("\nFAILED: a gunicorn worker died under load (see above).")
+        print("\nFAILED: a gunicorn worker died or a request under load did not answer 200 "
+              "(see above).")
         return 1
     return 0
 
@@ -203,15 +207,25 @@ def _time_pages(app, built) -> dict[str, Timing]:
             headers = {"HX-Request": "true"} if page.fragment else {}
             for _ in range(2):
                 client.get(page.path, headers=headers)
+            cold = []
+            for _ in range(REPEAT):  # cold: every request misses the grid cache
+                app.extensions["grid_cache"].clear()
+                statements[0] = 0
+                start = time.perf_counter()
+                client.get(page.path, headers=headers)
+                cold.append((time.perf_counter() - start) * 1000)
+            cold_statements = statements[0]
+            client.get(page.path, headers=headers)
             timings = []
-            for _ in range(REPEAT):
+            for _ in range(REPEAT):  # warm: served from the grid cache where it applies
                 statements[0] = 0
                 start = time.perf_counter()
                 response = client.get(page.path, headers=headers)
                 timings.append((time.perf_counter() - start) * 1000)
             results[page.label] = Timing(statistics.median(timings), min(timings), max(timings),
                                          len(response.data) / 1024, statements[0],
-                                         response.status_code)
+                                         response.status_code, statistics.median(cold),
+                                         cold_statements)
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     return results
@@ -219,14 +233,16 @@ def _time_pages(app, built) -> dict[str, Timing]:
 
 def _print_pages(results: dict[str, Timing], compare: dict[str, Timing] | None = None) -> None:
     extra = f" {'vs dept':>8}" if compare else ""
-    print(f"{'page or partial':<38} {'median ms':>9} {'[min-max]':>15} {'KiB':>8} "
-          f"{'SQL':>4} {'HTTP':>4}{extra}")
+    print("warm: the grid cache filled by earlier requests; cold: emptied before each request")
+    print(f"{'page or partial':<38} {'warm ms':>8} {'[min-max]':>15} {'cold ms':>8} {'KiB':>7} "
+          f"{'SQL':>7} {'HTTP':>4}{extra}")
     for label, t in results.items():
         ratio = ""
         if compare and label in compare:
             ratio = f" {t.median_ms / compare[label].median_ms:>7.2f}x"
-        print(f"{label:<38} {t.median_ms:>9.1f} {f'[{t.min_ms:.1f}-{t.max_ms:.1f}]':>15} "
-              f"{t.kib:>8.1f} {t.statements:>4} {t.status:>4}{ratio}")
+        sql = f"{t.statements}/{t.cold_statements}"
+        print(f"{label:<38} {t.median_ms:>8.1f} {f'[{t.min_ms:.1f}-{t.max_ms:.1f}]':>15} "
+              f"{t.cold_ms:>8.1f} {t.kib:>7.1f} {sql:>7} {t.status:>4}{ratio}")
 
 
 def _reserve(app, built) -> None:
@@ -282,41 +298,69 @@ def _export(url: str, built) -> None:
 
 
 def _throughput(url: str, built, timings: dict[str, Timing]) -> bool:
-    """gunicorn, 2 sync workers, on 127.0.0.1: the heaviest page, then the rest of the crash
-    scenario of issue 9 (100 x Tous then 150 x CE), then a bare Flask hello served the same way.
-    Returns False when a worker died."""
+    """gunicorn, 2 sync workers, on 127.0.0.1: every page (each signed in as its user), the
+    heaviest one longer, then the rest of the crash scenario of issue 9 (100 x Tous then
+    150 x CE); the heaviest page again with the grid cache off (every request a miss) and,
+    when a Redis server answers, with the cache in Redis; then a bare Flask hello served the
+    same way (the same gunicorn.conf.py, read from the project folder, and the same client
+    loop). Returns False when a worker died or a request did not answer 200."""
     heaviest = max((t for t in timings if not t.startswith("partial")),
                    key=lambda label: timings[label].median_ms)
     by_label = {p.label: p for p in pages(_ids_from_url(url, built))}
     code = built.departments[0]
     env = {"DATABASE_URL": url, "SECRET_KEY": "bench-only", "MAIL_DELIVERY": "off"}
     print(f"\ngunicorn, 2 sync workers, {load.CONCURRENCY} concurrent clients on 127.0.0.1 "
-          "(bounded loops, no keep-alive):")
-    with infra.Gunicorn("app:app", workers=2, env=env) as server:
-        cookie = load.sign_in(server.port, built.agents[code], dataset.PASSWORD)
-        runs = [(heaviest, 100), ("unit grid, CE", 150)]
-        if heaviest != "unit grid, Tous":
-            runs.insert(1, ("unit grid, Tous", 100))
-        app_rate = None
-        for label, n in runs:
-            result = load.run(server.port, [by_label[label].path] * n, cookie=cookie)
-            app_rate = app_rate or result.per_second
-            print(f"  {label:<36} {n:>5} requests: {result.per_second:>8.1f} req/s, latency "
-                  f"median {statistics.median(result.latencies_ms or [0]):.0f} ms; "
-                  f"statuses {result.statuses}, failures {len(result.errors)}")
+          f"(bounded loops, no keep-alive); load average {os.getloadavg()[0]:.1f}:")
+    ok = True
+    rates: dict[str, float] = {}
+
+    def serve(title: str, runs: list[tuple[str, int]], extra_env: dict) -> None:
+        nonlocal ok
+        with infra.Gunicorn("app:app", workers=2, env={**env, **extra_env}) as server:
+            cookies = {False: load.sign_in(server.port, built.agents[code], dataset.PASSWORD),
+                       True: load.sign_in(server.port, built.busiest_school[code],
+                                          dataset.PASSWORD)}
+            for label, n in runs:
+                page = by_label[label]
+                result = load.run(server.port, [page.path] * n, cookie=cookies[page.as_school])
+                rates[f"{label} {title}"] = result.per_second
+                bad = result.failed
+                ok = ok and not bad
+                print(f"  {label + ' ' + title:<48} {n:>5} requests: {result.per_second:>8.1f} "
+                      f"req/s, latency median "
+                      f"{statistics.median(result.latencies_ms or [0]):.0f} ms; statuses "
+                      f"{result.statuses}, failures {len(result.errors)}"
+                      f"{'  <-- NOT ALL 200' if bad else ''}")
+            deaths = server.worker_deaths()
+            if deaths:
+                ok = False
+                print("\n  WORKER DEATH under load:\n    " + "\n    ".join(deaths))
+                print("  gunicorn log (faulthandler shows the Python stack of every thread):\n"
+                      + server.log()[-6000:])
+
+    grids = ["planning grid (BER 1)", "unit grid, Tous", "unit grid, CE",
+             "AE exams, busiest school"]
+    runs = [(heaviest, 300)] + [(label, 100) for label in grids if label != heaviest]
+    runs += [("unit grid, Tous", 100), ("unit grid, CE", 150)]  # the crash scenario
+    serve("(warm)", runs, {})
+    serve("(cache off)", [(heaviest, 100)], {"GRID_CACHE_URL": "off"})
+    if infra.redis_reachable():
+        from rdvpl.grid_cache import RedisCache
+
+        RedisCache(infra.REDIS_URL).clear()
+        serve("(Redis)", [(heaviest, 300)], {"GRID_CACHE_URL": infra.REDIS_URL})
     with infra.Gunicorn("bench.hello:app", workers=2) as hello:
         result = load.run(hello.port, ["/"] * 2000)
-        print(f"  {'bare Flask hello':<36} {2000:>5} requests: {result.per_second:>8.1f} req/s")
-    print(f"  heaviest page ({heaviest}) at {app_rate / result.per_second:.1%} of the hello's "
-          "throughput")
-    deaths = server.worker_deaths()
-    if deaths:
-        print("\n  WORKER DEATH under load:\n    " + "\n    ".join(deaths))
-        print("  gunicorn log (faulthandler shows the Python stack of every thread):\n"
-              + server.log()[-6000:])
-        return False
-    print("  no worker died")
-    return True
+        print(f"  {'bare Flask hello':<48} {2000:>5} requests: {result.per_second:>8.1f} req/s")
+    for title in ("(warm)", "(cache off)", "(Redis)"):
+        if f"{heaviest} {title}" in rates:
+            print(f"  heaviest page ({heaviest}) {title} at "
+                  f"{rates[f'{heaviest} {title}'] / result.per_second:.1%} of the hello's "
+                  "throughput")
+    print(f"  load average after the runs {os.getloadavg()[0]:.1f}")
+    if ok:
+        print("  no worker died; every request answered 200")
+    return ok
 
 
 def _ids_from_url(url: str, built) -> dict:

@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# The Redis the grid cache is also timed with, when it answers (a database of its own).
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @contextlib.contextmanager
@@ -45,6 +47,16 @@ def postgresql_reachable() -> bool:
         engine = sa.create_engine(PG_SERVER)
         engine.connect().close()
         engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def redis_reachable() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
         return True
     except Exception:
         return False

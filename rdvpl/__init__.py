@@ -64,7 +64,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_templates(app)
 
     from .access import check_access
+    from .extensions import begin_reading
 
+    app.before_request(begin_reading)  # before the sign-in session is read (check_access)
     app.before_request(check_access)
 
     @app.after_request
@@ -73,10 +75,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.vary.add("HX-Request")
         return response
 
-    from . import cli, notify, static_files
+    from . import cli, grid_cache, notify, static_files
 
     cli.register(app)
     notify.init_app(app)
+    grid_cache.init_app(app)
     static_files.init_app(app)
     return app
 

@@ -19,14 +19,15 @@ from collections.abc import Callable
 
 from flask import current_app
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import history, notify
 from .dates import utcnow
 from .errors import DomainError
 from .extensions import db, write_transaction
-from .models import OutboxMail, SignInSession, User
+from .models import AutoEcole, FavouriteInspector, OutboxMail, SignInSession, User
 
 log = logging.getLogger(__name__)
 
@@ -148,23 +149,36 @@ def load_session(token: str | None) -> User | None:
     None. Marks the session as used (at most once a minute)."""
     if not token or len(token) > 128:
         return None
+    # One statement for the session, its user and the user's department or school (every
+    # page names them; the department's grid revision keys the cached grids, grid_cache.py).
+    # The agent's favourite inspectors come in the same statement (they choose the inspector
+    # shown by default and the order of the planning grids, and so key the cached grids).
+    favourites = (
+        select(func.aggregate_strings(cast(FavouriteInspector.inspector_id, String), ","))
+        .where(FavouriteInspector.user_id == User.id)
+        .scalar_subquery()
+    )
     row = db.session.execute(
-        select(SignInSession.id, SignInSession.user_id, SignInSession.last_seen_at,
-               SignInSession.revoked_at)
+        select(SignInSession.id, SignInSession.last_seen_at, SignInSession.revoked_at, User,
+               favourites.label("favourites"))
+        .join(User, User.id == SignInSession.user_id)
+        .options(joinedload(User.department),
+                 joinedload(User.auto_ecole).joinedload(AutoEcole.department))
         .where(SignInSession.token_hash == _digest(token))).first()
     now = utcnow()
     if row is None or row.revoked_at is not None or row.last_seen_at < now - _idle_limit():
         return None
+    user = row.User
     if now - row.last_seen_at >= LAST_SEEN_EVERY:
         write_transaction()  # a GET reads in a DEFERRED transaction: take the write lock first
         db.session.execute(update(SignInSession).where(
             SignInSession.id == row.id, SignInSession.last_seen_at < now - LAST_SEEN_EVERY,
         ).values(last_seen_at=now))
-        db.session.commit()
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.active:  # deactivation revokes too; belt and braces
+        db.session.commit()  # the user is reloaded at its next use, under the new transaction
+    if not user.active:  # deactivation revokes too; belt and braces
         return None
     user.session_token = token
+    user.favourite_ids = frozenset(int(i) for i in (row.favourites or "").split(",") if i)
     return user
 
 

@@ -67,6 +67,11 @@ def from_environment() -> dict:
         "RATELIMIT_KEY_PREFIX": "rdvpl",
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
+        # Rendered grid rows (rdvpl/grid_cache.py): an LRU in each process by default; Redis
+        # shared by the workers with GRID_CACHE_URL (or REDIS_URL), e.g.
+        # redis://127.0.0.1:6379/1; "off" renders every grid from the database.
+        "GRID_CACHE_URL": os.environ.get("GRID_CACHE_URL") or os.environ.get("REDIS_URL") or "",
+        "GRID_CACHE_SIZE": int(os.environ.get("GRID_CACHE_SIZE") or 2048),
         # Named by the footer's pages (mentions légales, accessibilité); None: "non renseigné".
         "LEGAL_PUBLISHER": os.environ.get("LEGAL_PUBLISHER") or None,
         "LEGAL_HOST": os.environ.get("LEGAL_HOST") or None,

@@ -117,6 +117,12 @@ class CreneauxWeek:
     total: int = 0
 
 
+class CachedGrid(NamedTuple):
+    """What the page needs of a grid whose rows come rendered from the cache."""
+
+    rows: bool  # whether the grid has any row
+
+
 def inspector_choices(department_id: int, user_id: int | None = None) -> list[InspectorChoice]:
     """The department's active inspectors by name, with their home centre and whether
     ``user_id`` marked them as favourites. One SQL statement."""
@@ -135,6 +141,15 @@ def inspector_choices(department_id: int, user_id: int | None = None) -> list[In
     return [InspectorChoice(i, f"{first} {last.upper()}", f"{last.upper()} {first}", centre,
                             bool(fav))
             for i, first, last, centre, fav in rows]
+
+
+def favourite_ids(user: User) -> frozenset[int]:
+    """The inspectors ``user`` marked as favourites: read with the sign-in session
+    (accounts.load_session), else one SQL statement."""
+    if user.favourite_ids is not None:
+        return user.favourite_ids
+    return frozenset(db.session.scalars(
+        select(FavouriteInspector.inspector_id).where(FavouriteInspector.user_id == user.id)))
 
 
 def default_inspector(choices: list[InspectorChoice]) -> InspectorChoice | None:

@@ -129,13 +129,23 @@ def choose_category(categories: list[Category], code: str | None) -> Category | 
     return by_code.get(DEFAULT_CATEGORY) or (categories[0] if categories else None)
 
 
+def scheduled_rows(
+    school_id: int, category_id: int, *, past: bool, today: dt.date
+) -> list[ExamRow]:
+    """The school's exams of one category: upcoming (from today) or past ones, in
+    chronological order."""
+    query = scopes.school_units_query(school_id).where(Session.category_id == category_id)
+    query = query.where(Session.date < today) if past else query.where(Session.date >= today)
+    rows = group_rows(list(db.session.scalars(query).unique()))
+    rows.sort(key=lambda r: (r.day, r.start, r.centre.name))
+    return rows
+
+
 def scheduled_months(
     school_id: int, category_id: int, *, past: bool, today: dt.date
 ) -> list[MonthTable]:
     """The school's exams of one category: upcoming (from today) or past ones, by month."""
-    query = scopes.school_units_query(school_id).where(Session.category_id == category_id)
-    query = query.where(Session.date < today) if past else query.where(Session.date >= today)
-    return group_months(group_rows(list(db.session.scalars(query).unique())))
+    return group_months(scheduled_rows(school_id, category_id, past=past, today=today))
 
 
 def row_containing(school_id: int, unit_id: int) -> ExamRow:
@@ -154,14 +164,33 @@ def row_containing(school_id: int, unit_id: int) -> ExamRow:
     raise NotFound()  # pragma: no cover - the unit is in one of the rows
 
 
+# Rows per page: a school's busiest months hold hundreds of runs, the page stays light
+# (about 60 KB of rows); the next rows load as the end of the page scrolls into view.
+PAGE_ROWS = 120
+
+
 @dataclass
 class ExamsView:
-    """What "Mes examens programmés" shows for one school, category and period."""
+    """What "Mes examens programmés" shows for one school, category and period: one page of
+    ``PAGE_ROWS`` rows, by month (``continued``: the first month began on the page before)."""
 
     categories: list[Category]
     category: Category | None
     past: bool
     months: list[MonthTable]
+    page: int = 1
+    total_rows: int = 0
+    continued: bool = False
+
+    @property
+    def next_rows(self) -> tuple[int, int]:
+        """The positions (from 1) of the next page's first and last rows."""
+        start = self.page * PAGE_ROWS
+        return start + 1, min(start + PAGE_ROWS, self.total_rows)
+
+    @property
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page * PAGE_ROWS < self.total_rows else None
 
     @property
     def query(self) -> dict[str, str]:
@@ -173,15 +202,19 @@ class ExamsView:
 
 
 def school_exams(
-    school_id: int, category_code: str | None, *, past: bool, today: dt.date
+    school_id: int, category_code: str | None, *, past: bool, today: dt.date, page: int = 1,
 ) -> ExamsView:
-    """The school's categories, the one selected and its exams by month (3 statements)."""
+    """The school's categories, the one selected and one page of its exams by month
+    (3 statements)."""
     categories = school_categories(school_id)
     category = choose_category(categories, category_code)
-    months = (
-        scheduled_months(school_id, category.id, past=past, today=today) if category else []
-    )
-    return ExamsView(categories, category, past, months)
+    rows = scheduled_rows(school_id, category.id, past=past, today=today) if category else []
+    page = max(1, min(page, (len(rows) - 1) // PAGE_ROWS + 1))
+    first = (page - 1) * PAGE_ROWS
+    shown = rows[first:first + PAGE_ROWS]
+    continued = bool(shown) and first > 0 and rows[first - 1].day.replace(day=1) == \
+        shown[0].day.replace(day=1)
+    return ExamsView(categories, category, past, group_months(shown), page, len(rows), continued)
 
 
 def row_near(view: ExamsView, day: dt.date, start: dt.time) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -86,7 +87,10 @@ class Department(db.Model):
     name: Mapped[str] = mapped_column(String(80))  # "Aude"
     ber_email: Mapped[str] = mapped_column(String(254))  # the BER mailbox
     # Increased by every committed change to what the department's grids show (rdvpl.revision).
-    grid_revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A new department starts at a random value: a database emptied and seeded again (demo
+    # reset, tests) never gives a department id back with a revision its cached grids knew.
+    grid_revision: Mapped[int] = mapped_column(default=lambda: secrets.randbelow(2**30),
+                                               server_default="0")
 
     centres: Mapped[list[Centre]] = relationship(back_populates="department")
 
@@ -276,6 +280,7 @@ class User(UserMixin, db.Model):
     # The sign-in session this object was loaded for (rdvpl/accounts.py): Flask-Login keeps
     # get_id() in the cookie, so the cookie names a revocable server-side session, not the user.
     session_token = None  # set per request, never stored
+    favourite_ids = None  # the favourite inspectors' ids, read with the sign-in session
 
     def get_id(self) -> str | None:
         return self.session_token

@@ -9,21 +9,28 @@ from flask import request
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
-from .. import booking, candidates, dates
+from .. import booking, candidates, dates, grid_cache
 from ..errors import DomainError, NotFound
-from ..exams import ExamsView, row_containing, row_near, school_exams
+from ..exams import (
+    ExamsView,
+    choose_category,
+    row_containing,
+    row_near,
+    school_categories,
+    school_exams,
+)
 from ..extensions import db
-from ..web import Banner, committed, dialog, fragments, render, wants_fragment
+from ..web import Banner, committed, dialog, fragments, parse_int, render, wants_fragment
 from . import bp
 from .forms import PAST, ExamsFilterForm
 
 PAGE = "ae/exams.html"
 
 
-def _view(filters: ExamsFilterForm) -> ExamsView:
-    """The school's exams for the filters of the request."""
+def _view(filters: ExamsFilterForm, page: int = 1) -> ExamsView:
+    """The school's exams for the filters of the request (one page of rows)."""
     return school_exams(current_user.auto_ecole_id, filters.category_code,
-                        past=filters.past, today=dates.today())
+                        past=filters.past, today=dates.today(), page=page)
 
 
 def _row_context(unit_id: int, filters: ExamsFilterForm) -> dict:
@@ -53,7 +60,36 @@ def _dialog(template: str, filters: ExamsFilterForm, **context):
 def exams():
     """Mes examens programmés (AE 1): one table per month, filtered by category and period."""
     filters = ExamsFilterForm(request.args)
-    return render(PAGE, "exams", view=_view(filters))
+    page = parse_int(request.args.get("page")) or 1
+
+    def answer():
+        view, rows_html = _cached_view(filters, page)
+        if page > 1 and wants_fragment():  # the next rows, as the end of the page scrolls in
+            return render(PAGE, "rows", view=view, rows_html=rows_html)
+        return render(PAGE, "exams", view=view, rows_html=rows_html)
+
+    # The page served from rdvpl/grid_cache.py while nothing it shows has changed (upcoming
+    # or past exams: the day matters).
+    return grid_cache.page(current_user.auto_ecole.department_id, "ae-exams-page",
+                           [dates.today()], answer)
+
+
+def _cached_view(filters: ExamsFilterForm, page: int):
+    """The view's filters, and its rows rendered once per grid revision of the school's
+    department (every reservation, cancellation and rename increases it) and per day
+    (rdvpl/grid_cache.py)."""
+    school = current_user.auto_ecole
+    today = dates.today()
+    categories = school_categories(school.id)
+    category = choose_category(categories, filters.category_code)
+
+    def build():
+        view = _view(filters, page)
+        return render_block(PAGE, "rows", view=view), {}
+
+    parts = [school.id, category.code if category else None, filters.past, page, today]
+    html, _ = grid_cache.cached(school.department_id, "ae-exams", parts, build)
+    return ExamsView(categories, category, filters.past, []), html
 
 
 @bp.route("/examens/unites/<id:unit_id>")

@@ -14,13 +14,16 @@ import datetime as dt
 
 from flask import make_response, render_template, request, url_for
 from flask_login import current_user
-from jinja2_fragments.flask import render_blocks
+from jinja2_fragments.flask import render_block, render_blocks
 
-from .. import booking, candidates, dates, scopes
+from .. import booking, candidates, dates, grid_cache, scopes
 from ..creneaux import (
     CHUNK,
+    CachedGrid,
+    InspectorChoice,
     creneaux_week,
     default_inspector,
+    favourite_ids,
     inspector_choices,
     search_schools,
     selection_by_day,
@@ -71,7 +74,22 @@ def _filters(args) -> FiltersForm:
 
 def _summary(form: FiltersForm) -> dict:
     return {"summary": unassigned_summary(_department(), form.monday(),
-                                                category=form.category())}
+                                          category=form.category())}
+
+
+def _summary_html(form: FiltersForm) -> dict:
+    """The summary block of the page, rendered once per grid revision, week, category and
+    minute (started units stop counting), rdvpl/grid_cache.py."""
+    monday = form.monday()
+
+    def build():
+        return render_block(PAGE, "summary", **_summary(form), oob=()), {}
+
+    html, _ = grid_cache.cached(
+        _department(), "creneaux-summary",
+        [monday, form.category(), grid_cache.clock_key(monday, monday + dt.timedelta(days=5))],
+        build)
+    return {"summary_html": html}
 
 
 def _chosen(form: FiltersForm, choices) -> int | None:
@@ -85,13 +103,42 @@ def _chosen(form: FiltersForm, choices) -> int | None:
     return default.id if default else None
 
 
-def _grid(form: FiltersForm, *, start: int = 0, all_inspectors: bool = False) -> dict:
-    """The filter's inspectors and the grid (one inspector, or a chunk of all of them)."""
-    choices = inspector_choices(_department(), current_user.id)
+def _choices():
+    """The filter's inspectors (cached under the grid revision: a rename or a new inspector
+    changes it) with the agent's own favourites (read each time: they are the agent's)."""
+    department = _department()
+    plain = grid_cache.cached_value(department, "creneaux-choices", [], lambda: [
+        [c.id, c.prenom_nom, c.nom_prenom, c.home_centre]
+        for c in inspector_choices(department)])
+    favourites = favourite_ids(current_user)
+    return [InspectorChoice(i, prenom_nom, nom_prenom, home, i in favourites)
+            for i, prenom_nom, nom_prenom, home in plain]
+
+
+def _grid(form: FiltersForm, *, start: int = 0, all_inspectors: bool = False,
+          selected_ids=frozenset()) -> dict:
+    """The filter's inspectors and the grid (one inspector, or a chunk of all of them): its
+    rows rendered once per grid revision and clock (rdvpl/grid_cache.py), as ``chunk_html``;
+    ``grid.rows`` only says whether there are any."""
+    choices = _choices()
     chosen = None if all_inspectors else _chosen(form, choices)
-    grid = creneaux_week(_department(), form.monday(), choices, inspector_id=chosen,
-                           category=form.category(), start=start)
-    return {"choices": choices, "chosen": chosen, "grid": grid}
+    common = _common()
+    monday = form.monday()
+    selected_ids = set(selected_ids)
+
+    def build():
+        grid = creneaux_week(_department(), monday, choices, inspector_id=chosen,
+                             category=form.category(), start=start)
+        html = render_block(PAGE, "chunk", **common, f=form, grid=grid,
+                            selected_ids=selected_ids, focus_unit=None)
+        return html, {"rows": bool(grid.rows)}
+
+    parts = [monday, form.category(), chosen, all_inspectors, start, sorted(selected_ids),
+             form.query(), common["unit_url"],
+             grid_cache.clock_key(monday, monday + dt.timedelta(days=5))]
+    html, facts = grid_cache.cached(_department(), "creneaux-rows", parts, build)
+    return {"choices": choices, "chosen": chosen, "chunk_html": html,
+            "grid": CachedGrid(facts["rows"])}
 
 
 def _context(args, *, selected=(), school=None, q="", start=0, **extra) -> dict:
@@ -107,8 +154,8 @@ def _context(args, *, selected=(), school=None, q="", start=0, **extra) -> dict:
         "days": dates.week_days(monday),
         "previous_week": monday - dt.timedelta(days=7),
         "next_week": monday + dt.timedelta(days=7),
-        **_grid(form, start=start),
-        **_summary(form),
+        **_grid(form, start=start, selected_ids={u.id for u in selected}),
+        **_summary_html(form),
         "selected_ids": {u.id for u in selected},
         "selection": selection_by_day(selected),
         "count": len(selected),
@@ -132,8 +179,13 @@ def _page(**context):
 
 @bp.route("/creneaux")
 def creneaux():
-    """Gérer les plannings IPCSR (BER 4-5): filters, summary, week grid and panel."""
-    return render(PAGE, "results", **_context(request.args, start=_start(request.args)))
+    """Gérer les plannings IPCSR (BER 4-5): filters, summary, week grid and panel (the page
+    served from rdvpl/grid_cache.py while nothing it shows has changed)."""
+    monday = FiltersForm(request.args).monday()
+    parts = [monday, grid_cache.clock_key(monday, monday + dt.timedelta(days=5)),
+             sorted(favourite_ids(current_user))]  # the inspector shown by default
+    return grid_cache.page(_department(), "creneaux-page", parts, lambda: render(
+        PAGE, "results", **_context(request.args, start=_start(request.args))))
 
 
 @bp.route("/creneaux/grille")
@@ -144,7 +196,7 @@ def creneaux_chunk():
     if not wants_fragment():
         return _page(**_context(request.args, start=start))
     form = _filters(request.args)
-    return render(PAGE, "chunk", **_common(), f=form, selected_ids=(), focus_unit=None,
+    return render(PAGE, "chunk", **_common(), f=form,
                   **_grid(form, start=start, all_inspectors=True))
 
 

@@ -13,10 +13,11 @@ import io
 
 from flask import render_template, request, send_file, url_for
 from flask_login import current_user
-from jinja2_fragments.flask import render_blocks
+from jinja2_fragments.flask import render_block, render_blocks
 from werkzeug.datastructures import MultiDict
 
-from .. import dates, scopes
+from .. import dates, grid_cache, scopes
+from ..creneaux import favourite_ids
 from ..errors import Conflict, DomainError, NotFound
 from ..export import EXPORT_MAX_WEEKS, export_table, planning_xlsx
 from ..extensions import db
@@ -38,19 +39,44 @@ def _filters(args: MultiDict) -> PlanningFilters:
 
 def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), **extra) -> dict:
     """Everything planning.html needs: the filters, the week's grids (the first chunk of
-    inspectors, or the one from ``start``, through those of ``show``), the selection."""
-    grid = planning_week(current_user, f.day, search=f.search, selected=f.selected, start=start,
-                     size=GRID_CHUNK, show=show)
-    if not f.centre_given and grid.inspectors:
+    inspectors, or the one from ``start``, through those of ``show``), the selection. The
+    grids come rendered (``chunk_html``) from rdvpl/grid_cache.py when the department's grid
+    revision, the week, the filters, the ticked cells, the agent's favourites and the day are
+    those they were rendered for."""
+    monday = f.monday
+    saturday = monday + dt.timedelta(days=5)
+    columns = [dates.colonne(d) for d in dates.week_days(monday)]
+    session_url = _session_url()
+    department = current_user.department_id
+
+    def build():
+        grid = planning_week(current_user, f.day, search=f.search, selected=f.selected,
+                             start=start, size=GRID_CHUNK, show=show)
+        home = grid.inspectors[0].inspector.home_centre_id if grid.inspectors else None
+        if not f.centre_given and home is not None:
+            _home_centre(f, home)
+        selected = sum(c.selected for iw in grid.inspectors for _, row in iw.rows for c in row)
+        html = render_block(TEMPLATE, "chunk", f=f, grid=grid, columns=columns,
+                            chunk_size=GRID_CHUNK, session_url=session_url)
+        return html, {"home_centre": home, "selected": selected}
+
+    parts = [monday, f.search, f.query(), f.centre_given, start, sorted(show),
+             sorted(ref.key for ref in f.selected if monday <= ref.day <= saturday),
+             sorted(favourite_ids(current_user)), session_url,
+             grid_cache.clock_key(monday, saturday, to_the_minute=False)]
+    html, facts = grid_cache.cached(department, "planning-rows", parts, build)
+    if not f.centre_given and facts["home_centre"] is not None:
         # No centre chosen yet: the home centre of the first inspector shown.
-        home = grid.inspectors[0].inspector.home_centre_id
-        f.centre = next((c for c in f.centres if c.id == home), f.centre)
-    selected = sum(c.selected for iw in grid.inspectors for _, row in iw.rows for c in row)
-    return {"f": f, "grid": grid, "selected_count": selected,
-            "columns": [dates.colonne(d) for d in grid.days], "chunk_size": GRID_CHUNK,
-            "session_url": _session_url(),
+        _home_centre(f, facts["home_centre"])
+    return {"f": f, "grid": {"monday": monday, "saturday": saturday}, "chunk_html": html,
+            "selected_count": facts["selected"], "columns": columns,
+            "chunk_size": GRID_CHUNK, "session_url": session_url,
             "previous_week": f.monday - dt.timedelta(weeks=1),
             "next_week": f.monday + dt.timedelta(weeks=1), **extra}
+
+
+def _home_centre(f: PlanningFilters, centre_id: int) -> None:
+    f.centre = next((c for c in f.centres if c.id == centre_id), f.centre)
 
 
 def _session_url() -> str:
@@ -78,8 +104,11 @@ def _grid_and_panel(f: PlanningFilters, banner: Banner, status: int, *, show=fro
 def planning():
     """Planifier les activités des IPCSR (BER 1): filters, week navigation, one grid per
     inspector (favourites first, the others loaded as they scroll into view), the panel."""
-    return render(TEMPLATE, "page", **_context(_filters(request.args),
-                                               start=_start(request.args)))
+    # The page served from rdvpl/grid_cache.py while nothing it shows has changed: the grids
+    # depend on the day (past, today), the order and the stars on the agent's favourites.
+    parts = [dates.today(), sorted(favourite_ids(current_user))]
+    return grid_cache.page(current_user.department_id, "planning-page", parts, lambda: render(
+        TEMPLATE, "page", **_context(_filters(request.args), start=_start(request.args))))
 
 
 @bp.route("/planification/grille")
