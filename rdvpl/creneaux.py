@@ -15,7 +15,7 @@ from itertools import groupby
 from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from . import dates
 from .extensions import db
@@ -394,3 +394,49 @@ def unit_history(unit_id: int) -> list[UnitEvent]:
         at = row.at.replace(tzinfo=dt.UTC).astimezone(dates.PARIS).replace(tzinfo=None)
         events.append(UnitEvent(at, row.actor, kind, school, status))
     return events
+
+
+# --- live grids: the agent's selection against the units as they are now --------------------
+
+# A selection longer than a week of units is not an agent's: the rest is ignored.
+MAX_SELECTION = 500
+
+
+class TakenUnit(NamedTuple):
+    """A ticked unit that can no longer be reserved, and why: "reserved" (by another agent or
+    a school), "indispo", "started", or "gone" (its session was deleted; ``unit`` is None)."""
+
+    why: str
+    unit: Unit | None
+
+
+def check_selection(department_id: int, unit_ids, *, now: dt.datetime | None = None
+                    ) -> tuple[list[Unit], list[TakenUnit]]:
+    """The ticked units still selectable (Dispo AE, not started) by date and hour, and those
+    taken meanwhile. An id the department does not have (deleted, or never its own) is "gone",
+    named by nothing. One SQL statement."""
+    ids = list(dict.fromkeys(i for i in unit_ids if isinstance(i, int)))[:MAX_SELECTION]
+    if not ids:
+        return [], []
+    found = {u.id: u for u in db.session.scalars(
+        select(Unit).join(Unit.session)
+        .where(Unit.id.in_(ids), Session.department_id == department_id)
+        .options(contains_eager(Unit.session).options(
+            joinedload(Session.inspector), joinedload(Session.centre),
+            joinedload(Session.category)))
+        .order_by(Session.date, Unit.start_time, Session.inspector_id)
+        .execution_options(populate_existing=True)
+    ).unique()}
+    wall = dates.paris_wall_clock(now)
+    still, taken = [], []
+    for unit in found.values():
+        if unit.status == UnitStatus.RESERVED:
+            taken.append(TakenUnit("reserved", unit))
+        elif unit.status != UnitStatus.DISPO:
+            taken.append(TakenUnit("indispo", unit))
+        elif dates.has_started(unit.session.date, unit.start_time, wall):
+            taken.append(TakenUnit("started", unit))
+        else:
+            still.append(unit)
+    taken += [TakenUnit("gone", None) for i in ids if i not in found]
+    return still, taken

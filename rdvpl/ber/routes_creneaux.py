@@ -16,9 +16,10 @@ from flask import make_response, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_blocks
 
-from .. import booking, dates, scopes
+from .. import booking, dates, revision, scopes
 from ..creneaux import (
     CHUNK,
+    check_selection,
     creneaux_week,
     default_inspector,
     inspector_choices,
@@ -45,6 +46,8 @@ from . import bp
 from .forms_creneaux import FiltersForm, ReservationForm, StatusForm
 
 PAGE = "ber/creneaux.html"
+# Live grids re-render at most this many inspectors at once (a department has about 60).
+LIVE_ROWS = 100
 
 RESERVED = Banner("success", "Réservation enregistrée !",
                   "Les places d'examens ont été enregistrées avec succès et l'auto-école a "
@@ -85,23 +88,27 @@ def _chosen(form: FiltersForm, choices) -> int | None:
     return default.id if default else None
 
 
-def _grid(form: FiltersForm, *, start: int = 0, all_inspectors: bool = False) -> dict:
-    """The filter's inspectors and the grid (one inspector, or a chunk of all of them)."""
+def _grid(form: FiltersForm, *, start: int = 0, all_inspectors: bool = False,
+          size: int = CHUNK) -> dict:
+    """The filter's inspectors and the grid (one inspector, or ``size`` of all of them)."""
     choices = inspector_choices(_department(), current_user.id)
     chosen = None if all_inspectors else _chosen(form, choices)
     grid = creneaux_week(_department(), form.monday(), choices, inspector_id=chosen,
-                           category=form.category(), start=start)
+                           category=form.category(), start=start, size=size)
     return {"choices": choices, "chosen": chosen, "grid": grid}
 
 
 def _context(args, *, selected=(), school=None, q="", start=0, **extra) -> dict:
     """Everything the page shows: filters, week, summary, grid and panel (a fixed number of
     SQL statements whatever the number of inspectors)."""
+    # Read before the grid: the page is at least as new as this revision (live grids).
+    grid_revision = revision.current(_department())
     form = _filters(args)
     monday = form.monday()
     selected = list(selected)
     return {
         **_common(),
+        "revision": grid_revision,
         "f": form,
         "monday": monday,
         "days": dates.week_days(monday),
@@ -157,6 +164,31 @@ def creneaux_selection():
     context = {**_common(), "selection": selection_by_day(selected),
                "count": len(selected), "oob": ("selbar",)}
     return blocks(PAGE, ["selection", "selbar"], **context)
+
+
+@bp.route("/creneaux/actualisation")
+def creneaux_refresh():
+    """Live grids: another agent changed the department's grids. The rows the page shows (from
+    ``depuis``, ``nombre`` inspectors), the summary, and the panel of the ticked units
+    (``unit``) still free; a notice names those taken meanwhile. The revision read first comes
+    back in X-Grid-Revision (a direct visit: the page)."""
+    grid_revision = revision.current(_department())
+    start = _start(request.args)
+    if not wants_fragment():
+        return _page(**_context(request.args, start=start))
+    form = _filters(request.args)
+    still, taken = check_selection(_department(), _ids(request.args.getlist("unit")))
+    size = min(max(parse_int(request.args.get("nombre")) or 0, CHUNK), LIVE_ROWS)
+    context = {**_common(), "f": form, **_grid(form, start=start, size=size),
+               **_summary(form), "selected_ids": {u.id for u in still}, "focus_unit": None,
+               "selection": selection_by_day(still), "count": len(still),
+               "oob": ("summary_total", "summary_lines", "selection", "selbar")}
+    response = fragments(
+        render_blocks(PAGE, ["grid", "summary_total", "summary_lines", "selection", "selbar"],
+                      **context),
+        render_template("partials/_live_notice.html", taken_units=taken) if taken else "")
+    response.headers["X-Grid-Revision"] = str(grid_revision)
+    return response
 
 
 @bp.route("/creneaux/auto-ecoles")

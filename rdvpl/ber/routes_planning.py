@@ -16,18 +16,26 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_blocks
 from werkzeug.datastructures import MultiDict
 
-from .. import dates, scopes
+from .. import dates, revision, scopes
 from ..errors import Conflict, DomainError, NotFound
 from ..export import EXPORT_MAX_WEEKS, export_table, planning_xlsx
 from ..extensions import db
 from ..names import name_capitalised
-from ..planning_grid import GRID_CHUNK, grid_cell, planning_options, planning_week
+from ..planning_grid import (
+    GRID_CHUNK,
+    grid_cell,
+    planning_options,
+    planning_week,
+    taken_cells,
+)
 from ..sessions import CellRef, delete_session, is_deletable, plan_sessions, reserved_by_school
 from ..web import Banner, committed, dialog, fragments, parse_int, render, wants_fragment
 from . import bp
 from .forms_planning import PlanningFilters, parse_cells, parse_export_weeks, parse_filters
 
 TEMPLATE = "ber/planning.html"
+# Live grids re-render at most this many inspectors at once (a department has about 60).
+LIVE_ROWS = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -36,17 +44,20 @@ def _filters(args: MultiDict) -> PlanningFilters:
     return parse_filters(args, centres, categories)
 
 
-def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), **extra) -> dict:
-    """Everything planning.html needs: the filters, the week's grids (the first chunk of
-    inspectors, or the one from ``start``, through those of ``show``), the selection."""
+def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), size: int = GRID_CHUNK,
+             **extra) -> dict:
+    """Everything planning.html needs: the filters, the week's grids (``size`` inspectors from
+    ``start``, through those of ``show``), the selection, and the grids' revision (read first:
+    the page is at least as new as it, for live grids)."""
+    grid_revision = revision.current(current_user.department_id)
     grid = planning_week(current_user, f.day, search=f.search, selected=f.selected, start=start,
-                     size=GRID_CHUNK, show=show)
+                     size=size, show=show)
     if not f.centre_given and grid.inspectors:
         # No centre chosen yet: the home centre of the first inspector shown.
         home = grid.inspectors[0].inspector.home_centre_id
         f.centre = next((c for c in f.centres if c.id == home), f.centre)
     selected = sum(c.selected for iw in grid.inspectors for _, row in iw.rows for c in row)
-    return {"f": f, "grid": grid, "selected_count": selected,
+    return {"f": f, "grid": grid, "selected_count": selected, "revision": grid_revision,
             "columns": [dates.colonne(d) for d in grid.days], "chunk_size": GRID_CHUNK,
             "session_url": _session_url(),
             "previous_week": f.monday - dt.timedelta(weeks=1),
@@ -88,6 +99,25 @@ def planning_chunk():
     from these inspectors on)."""
     return render(TEMPLATE, "chunk", **_context(_filters(request.args),
                                                 start=_start(request.args)))
+
+
+@bp.route("/planification/actualisation")
+def planning_refresh():
+    """Live grids: another agent changed the department's grids. The grids the page shows
+    (from ``depuis``, ``nombre`` inspectors) with the ticked cells (``cell``) still free, and
+    the panel; a notice names the cells taken meanwhile. The revision read first comes back in
+    X-Grid-Revision (a direct visit: the page)."""
+    f = _filters(request.args)
+    if not wants_fragment():
+        return render(TEMPLATE, **_context(f, start=_start(request.args)))
+    size = min(max(parse_int(request.args.get("nombre")) or 0, GRID_CHUNK), LIVE_ROWS)
+    context = _context(f, start=_start(request.args), size=size, panel_oob=True)
+    taken = taken_cells(context["grid"], f.selected)
+    response = fragments(
+        render_blocks(TEMPLATE, ["grid", "panel"], **context),
+        render_template("partials/_live_notice.html", taken_cells=taken) if taken else "")
+    response.headers["X-Grid-Revision"] = str(context["revision"])
+    return response
 
 
 @bp.route("/planification/selection")
