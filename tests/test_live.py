@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from rdvpl import booking, create_app, dates, revision, sessions
 from rdvpl.accounts import utcnow
-from rdvpl.extensions import db
+from rdvpl.extensions import db, limiter
 from rdvpl.models import Centre, Inspector, Session, SignInSession, Tranche, Unit, UnitStatus
 from tests.conftest import AuthActions, user_by_email
 from tests.helpers import category, school
@@ -158,21 +158,33 @@ def test_a_poll_is_not_the_user_s_activity(demo, client, auth):
     assert last_seen() > long_ago
 
 
-def test_no_rate_limit_counts_the_polls(demo, database_url):
-    """Even under a default limit that would bite, an agent's grid polls for hours."""
+@pytest.fixture
+def limited_app(demo, database_url):
+    """An app under a default rate limit that would bite a normal agent. The limiter is one
+    per process (rdvpl.extensions): its default limits are taken away afterwards, so that the
+    next tests' apps do not inherit them."""
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
                       "WTF_CSRF_ENABLED": False, "MAIL_SERVER": None,
                       "RATELIMIT_DEFAULT": "3 per hour"})
-    client = app.test_client()
+    try:
+        yield app
+    finally:
+        limiter.limit_manager.set_default_limits([])
+        limiter.reset()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_no_rate_limit_counts_the_polls(limited_app):
+    """Even under a default limit that would bite, an agent's grid polls for hours."""
+    client = limited_app.test_client()
     AuthActions(client).login("ber011@example.test")
     polls = [client.get("/ber/revision?depuis=-1").status_code for _ in range(20)]
     assert polls == [200] * 20
     pages = [client.get("/ber/creneaux/auto-ecoles?q=al", headers=HX).status_code
              for _ in range(5)]
     assert 429 in pages  # the limit does bite elsewhere: the polls are exempt, not unlimited
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 # --- the pages carry their revision --------------------------------------------------------
