@@ -371,6 +371,8 @@
   }
 
   function check() {
+    clearTimeout(timer);
+    timer = null;  // a page without a grid stops here; the next grid swapped in starts again
     const root = page();
     if (!root || document.hidden || asking) return;
     if (refreshing || document.querySelector("#dialog dialog[open], .htmx-request")) {
