@@ -140,6 +140,28 @@ def demo_db(server_env, live_server, mail_sink, demo_snapshot):
 
 
 @pytest.fixture(scope="session")
+def gunicorn_server(server_env):
+    """The app under gunicorn as in production: started from the project folder (so that it
+    reads gunicorn.conf.py) with 2 sync workers, on the e2e database. Yields its URL."""
+    from bench.infra import Gunicorn
+
+    with Gunicorn("app:app", workers=2, env=server_env) as server:
+        deadline = time.monotonic() + 30
+        while server.log().count("Booting worker") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert server.log().count("Booting worker") == 2, server.log()
+        yield f"http://127.0.0.1:{server.port}"
+        assert server.worker_deaths() == [], server.log()
+
+
+@pytest.fixture
+def gunicorn_db(demo_db, gunicorn_server):
+    """The demo data reloaded (demo_db: the database both servers share), served by
+    gunicorn_server: returns its URL."""
+    return gunicorn_server
+
+
+@pytest.fixture(scope="session")
 def browser():
     try:
         from playwright.sync_api import sync_playwright

@@ -110,6 +110,7 @@ def _security_headers(app: Flask) -> None:
 
 def _setup_login() -> None:
     from . import accounts
+    from .access import is_background
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
@@ -118,7 +119,7 @@ def _setup_login() -> None:
     @login_manager.user_loader
     def load_user(token: str):
         # The cookie names a server-side sign-in session (User.get_id), not a user.
-        return accounts.load_session(token)
+        return accounts.load_session(token, touch=not is_background())
 
     @login_manager.unauthorized_handler
     def unauthorized():

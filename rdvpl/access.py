@@ -37,6 +37,20 @@ def signed_in(view):
     return view
 
 
+def background(view):
+    """A request the page makes by itself (a live grid asking whether anything changed): it
+    does not count as the user's activity, so an open page left alone still signs out after
+    the idle limit (SESSION_IDLE_MINUTES)."""
+    view._background = True
+    return view
+
+
+def is_background() -> bool:
+    """True while serving a view marked ``@background``."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, "_background", False))
+
+
 def rule_for(endpoint: str) -> str | None:
     """The access rule of an endpoint: 'public', 'signed_in', a role value, or None (missing)."""
     if endpoint == "static":

@@ -144,9 +144,10 @@ def start_session(user: User) -> str:
     return token
 
 
-def load_session(token: str | None) -> User | None:
+def load_session(token: str | None, *, touch: bool = True) -> User | None:
     """The user of a live sign-in session (not revoked, used within the idle limit), else
-    None. Marks the session as used (at most once a minute)."""
+    None. Marks the session as used (at most once a minute) unless ``touch`` is False (a
+    request the page made by itself, such as a live grid's poll: no activity of the user's)."""
     if not token or len(token) > 128:
         return None
     # One statement for the session, its user and the user's department or school (every
@@ -169,7 +170,7 @@ def load_session(token: str | None) -> User | None:
     if row is None or row.revoked_at is not None or row.last_seen_at < now - _idle_limit():
         return None
     user = row.User
-    if now - row.last_seen_at >= LAST_SEEN_EVERY:
+    if touch and now - row.last_seen_at >= LAST_SEEN_EVERY:
         write_transaction()  # a GET reads in a DEFERRED transaction: take the write lock first
         db.session.execute(update(SignInSession).where(
             SignInSession.id == row.id, SignInSession.last_seen_at < now - LAST_SEEN_EVERY,

@@ -15,7 +15,7 @@ from itertools import groupby
 from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from . import dates
 from .extensions import db
@@ -121,6 +121,7 @@ class CachedGrid(NamedTuple):
     """What the page needs of a grid whose rows come rendered from the cache."""
 
     rows: bool  # whether the grid has any row
+    start: int  # the first inspector shown (live grids refresh from there)
 
 
 def inspector_choices(department_id: int, user_id: int | None = None) -> list[InspectorChoice]:
@@ -430,3 +431,49 @@ def _candidate_words(snapshot: dict) -> str | None:
     if not snapshot.get("candidat"):
         return None
     return f"{snapshot['candidat']} (NEPH se terminant par {snapshot.get('neph_fin', '?')})"
+
+
+# --- live grids: the agent's selection against the units as they are now --------------------
+
+# A selection longer than a week of units is not an agent's: the rest is ignored.
+MAX_SELECTION = 500
+
+
+class TakenUnit(NamedTuple):
+    """A ticked unit that can no longer be reserved, and why: "reserved" (by another agent or
+    a school), "indispo", "started", or "gone" (its session was deleted; ``unit`` is None)."""
+
+    why: str
+    unit: Unit | None
+
+
+def check_selection(department_id: int, unit_ids, *, now: dt.datetime | None = None
+                    ) -> tuple[list[Unit], list[TakenUnit]]:
+    """The ticked units still selectable (Dispo AE, not started) by date and hour, and those
+    taken meanwhile. An id the department does not have (deleted, or never its own) is "gone",
+    named by nothing. One SQL statement."""
+    ids = list(dict.fromkeys(i for i in unit_ids if isinstance(i, int)))[:MAX_SELECTION]
+    if not ids:
+        return [], []
+    found = {u.id: u for u in db.session.scalars(
+        select(Unit).join(Unit.session)
+        .where(Unit.id.in_(ids), Session.department_id == department_id)
+        .options(contains_eager(Unit.session).options(
+            joinedload(Session.inspector), joinedload(Session.centre),
+            joinedload(Session.category)))
+        .order_by(Session.date, Unit.start_time, Session.inspector_id)
+        .execution_options(populate_existing=True)
+    ).unique()}
+    wall = dates.paris_wall_clock(now)
+    still, taken = [], []
+    for unit in found.values():
+        if unit.status == UnitStatus.RESERVED:
+            taken.append(TakenUnit("reserved", unit))
+        elif unit.status != UnitStatus.DISPO:
+            taken.append(TakenUnit("indispo", unit))
+        elif dates.has_started(unit.session.date, unit.start_time, wall):
+            taken.append(TakenUnit("started", unit))
+        else:
+            still.append(unit)
+    taken += [TakenUnit("gone", None) for i in ids if i not in found]
+    return still, taken

@@ -262,3 +262,12 @@ def _planned(department_id: int, first: dt.date, last: dt.date, inspector_ids: l
     )
     return {(insp, day, tranche): PlannedSession(sid, start, end, f"{code} {centre}")
             for insp, day, tranche, sid, start, end, code, centre in rows}
+
+
+def taken_cells(grid: PlanningWeek, selected) -> list[GridCell]:
+    """Live grids: the ticked cells (``selected``, CellRefs) that the grid now shows as no
+    longer selectable (planned meanwhile, an absence, the day came), in the grid's order. Read
+    from the grid just rendered: no SQL statement."""
+    wanted = set(selected)
+    return [c for iw in grid.inspectors for _, row in iw.rows for c in row
+            if c.ref in wanted and c.state != CellState.FREE]

@@ -413,3 +413,126 @@
   document.addEventListener("DOMContentLoaded", init);
   document.addEventListener("htmx:afterSettle", init);
 })();
+
+// Live grids (SPEC Part 2): an open BER grid shows another agent's changes within 5 seconds.
+// The page knows the revision it was rendered at (data-live-revision on the grid's page); every
+// 5 s, while the tab is visible, it asks data-live-url whether the department's grids changed
+// (204: nothing new). When they did, the inspectors it shows are fetched again with the ticked
+// units or cells (data-live-refresh): the server keeps those still free ticked, and names the
+// others in the polite live region #live-notice. The focus and the scroll stay where they were.
+// A refresh waits while a dialog is open or a request of the page is in flight; an answer that
+// arrives after the agent ticked or unticked something is dropped and asked again.
+(function () {
+  "use strict";
+  const EVERY = 5000;
+  const CONTROLS = "input[type=checkbox]:enabled, button:enabled";
+  let timer = null;
+  let asking = false;
+  let refreshing = null;  // {ticked: "…"} while a refresh is in flight
+  let kept = null;  // focus and scroll to restore after the refresh's swap
+
+  function page() { return document.querySelector("[data-live-revision]"); }
+
+  function ticked(grid) {
+    return Array.from(grid.querySelectorAll("input[type=checkbox]:checked"))
+      .map(function (box) { return [box.name, box.value]; });
+  }
+
+  function schedule(delay) {
+    clearTimeout(timer);
+    timer = !document.hidden && page() ? setTimeout(check, delay) : null;
+  }
+
+  function check() {
+    clearTimeout(timer);
+    timer = null;  // a page without a grid stops here; the next grid swapped in starts again
+    const root = page();
+    if (!root || document.hidden || asking) return;
+    if (refreshing || document.querySelector("#dialog dialog[open], .htmx-request")) {
+      schedule(EVERY);
+      return;
+    }
+    asking = true;
+    const url = root.dataset.liveUrl + "?depuis=" + encodeURIComponent(root.dataset.liveRevision);
+    fetch(url, {headers: {"HX-Request": "true"}, cache: "no-store"})
+      .then(function (response) {
+        if (response.status === 401) window.location.reload();  // signed out: to the login page
+        else if (response.status === 200 && page() === root) refresh(root);
+      })
+      .catch(function () {})  // offline for a moment: the next check asks again
+      .finally(function () { asking = false; schedule(EVERY); });
+  }
+
+  function refresh(root) {
+    const grid = document.getElementById("grid");
+    if (!grid) return;
+    const params = new URLSearchParams();
+    ticked(grid).forEach(function (pair) { params.append(pair[0], pair[1]); });
+    params.append("nombre", grid.querySelectorAll("section").length);
+    refreshing = {ticked: JSON.stringify(ticked(grid))};
+    const url = root.dataset.liveRefresh + "&" + params.toString();
+    // From the notice's region: no form, no hx-include, and no focus to take care of there.
+    htmx.ajax("GET", url, {source: "#live-notice", target: grid, swap: "outerHTML"})
+      .finally(function () { refreshing = null; });
+  }
+
+  // Where the focus and the scroll are, to put them back once the rows are replaced.
+  function remember(grid) {
+    const focused = document.activeElement;
+    let focus = null;
+    if (focused && grid.contains(focused)) {
+      const holder = focused.id ? focused : focused.closest("[id]");
+      focus = holder ? {id: holder.id, self: holder === focused, cls: focused.classList[0]} : null;
+    }
+    const scrollers = Array.from(grid.querySelectorAll("section [class$='__scroll']"))
+      .map(function (s) { return [s.closest("section").getAttribute("aria-labelledby"), s.scrollLeft]; });
+    return {focus: focus, x: window.scrollX, y: window.scrollY, scrollers: scrollers};
+  }
+
+  function restore(state) {
+    const grid = document.getElementById("grid");
+    if (!grid) return;
+    state.scrollers.forEach(function (pair) {
+      const section = grid.querySelector("section[aria-labelledby='" + pair[0] + "']");
+      const scroller = section && section.querySelector("[class$='__scroll']");
+      if (scroller) scroller.scrollLeft = pair[1];
+    });
+    window.scrollTo(state.x, state.y);
+    const focus = state.focus;
+    const holder = focus && document.getElementById(focus.id);
+    if (!holder) return;
+    const control = (focus.self && holder.matches(CONTROLS)) ? holder
+      : (focus.cls && holder.querySelector("." + focus.cls + ":enabled")) || holder.querySelector(CONTROLS)
+        || (holder.matches(CONTROLS) ? holder : null);
+    if (control) control.focus({preventScroll: true});
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    const xhr = event.detail.xhr;
+    const revision = xhr && xhr.getResponseHeader("X-Grid-Revision");
+    if (revision === null || !refreshing) return;
+    const grid = document.getElementById("grid");
+    if (!grid || JSON.stringify(ticked(grid)) !== refreshing.ticked) {
+      event.detail.shouldSwap = false;  // the agent changed the selection meanwhile: ask again
+      return;
+    }
+    kept = remember(grid);
+    const root = page();
+    if (root) root.dataset.liveRevision = revision;
+  });
+
+  document.addEventListener("htmx:afterSwap", function () {
+    if (!kept) return;
+    const state = kept;
+    kept = null;
+    restore(state);
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { clearTimeout(timer); timer = null; }  // paused while hidden
+    else check();  // back: ask at once
+  });
+  document.addEventListener("DOMContentLoaded", function () { schedule(EVERY); });
+  // A grid page swapped in (filters, week): keep checking.
+  document.addEventListener("htmx:afterSettle", function () { if (!timer && !asking) schedule(EVERY); });
+})();

@@ -203,3 +203,28 @@ def test_access_grid(reserved_ahead, client, auth, actor, htmx):
     assert failures == []
     if actor != "ber011" and actor != "ae":
         assert after == before, "a refused request changed reservations"
+
+
+@pytest.mark.parametrize("actor", list(ACTORS))
+def test_live_grid_revision_is_the_own_department_s_for_a_ber_agent_only(demo, client, auth,
+                                                                          actor):
+    """GET /ber/revision (live grids): a BER agent gets their own department's revision, and
+    no parameter makes it another's; everyone else is refused."""
+    if ACTORS[actor]:
+        auth.login(ACTORS[actor])
+    with demo.app_context():
+        # The two departments' revisions differ, so that the answer says whose it is.
+        db.session.execute(sa.update(Department).where(Department.code == "011")
+                           .values(grid_revision=Department.grid_revision + 7))
+        db.session.commit()
+        revisions = dict(db.session.execute(sa.select(Department.code,
+                                                      Department.grid_revision)).all())
+        other = db.session.scalar(sa.select(Department.id).where(Department.code == "034"))
+    response = client.get(f"/ber/revision?department={other}&department_id={other}")
+    if ROLE_OF.get(actor) == "ber":
+        assert response.status_code == 200
+        assert response.get_json() == {"revision": revisions[actor.removeprefix("ber")]}
+    elif actor == "anonymous":
+        assert response.status_code == 302 and "/connexion" in response.location
+    else:
+        assert response.status_code == 403

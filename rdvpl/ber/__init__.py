@@ -9,6 +9,7 @@ from . import (  # noqa: E402,F401
     routes_capacity,
     routes_creneaux,
     routes_demands,
+    routes_live,
     routes_planning,
     routes_suivi,
 )

@@ -21,6 +21,7 @@ from ..creneaux import (
     CHUNK,
     CachedGrid,
     InspectorChoice,
+    check_selection,
     creneaux_week,
     default_inspector,
     favourite_ids,
@@ -48,6 +49,8 @@ from . import bp
 from .forms_creneaux import FiltersForm, ReservationForm, StatusForm
 
 PAGE = "ber/creneaux.html"
+# Live grids re-render at most this many inspectors at once (a department has about 60).
+LIVE_ROWS = 100
 
 RESERVED = Banner("success", "Réservation enregistrée !",
                   "Les places d'examens ont été enregistrées avec succès et l'auto-école a "
@@ -116,8 +119,8 @@ def _choices():
 
 
 def _grid(form: FiltersForm, *, start: int = 0, all_inspectors: bool = False,
-          selected_ids=frozenset()) -> dict:
-    """The filter's inspectors and the grid (one inspector, or a chunk of all of them): its
+          selected_ids=frozenset(), size: int = CHUNK) -> dict:
+    """The filter's inspectors and the grid (one inspector, or ``size`` of all of them): its
     rows rendered once per grid revision and clock (rdvpl/grid_cache.py), as ``chunk_html``;
     ``grid.rows`` only says whether there are any."""
     choices = _choices()
@@ -128,27 +131,30 @@ def _grid(form: FiltersForm, *, start: int = 0, all_inspectors: bool = False,
 
     def build():
         grid = creneaux_week(_department(), monday, choices, inspector_id=chosen,
-                             category=form.category(), start=start)
+                             category=form.category(), start=start, size=size)
         html = render_block(PAGE, "chunk", **common, f=form, grid=grid,
                             selected_ids=selected_ids, focus_unit=None)
-        return html, {"rows": bool(grid.rows)}
+        return html, {"rows": bool(grid.rows), "start": grid.start}
 
-    parts = [monday, form.category(), chosen, all_inspectors, start, sorted(selected_ids),
+    parts = [monday, form.category(), chosen, all_inspectors, start, size, sorted(selected_ids),
              form.query(), common["unit_url"],
              grid_cache.clock_key(monday, monday + dt.timedelta(days=5))]
     html, facts = grid_cache.cached(_department(), "creneaux-rows", parts, build)
     return {"choices": choices, "chosen": chosen, "chunk_html": html,
-            "grid": CachedGrid(facts["rows"])}
+            "grid": CachedGrid(facts["rows"], facts["start"])}
 
 
 def _context(args, *, selected=(), school=None, q="", start=0, **extra) -> dict:
     """Everything the page shows: filters, week, summary, grid and panel (a fixed number of
     SQL statements whatever the number of inspectors)."""
+    # Read before the grid: the page is at least as new as this revision (live grids).
+    grid_revision = grid_cache.grid_revision(_department())
     form = _filters(args)
     monday = form.monday()
     selected = list(selected)
     return {
         **_common(),
+        "revision": grid_revision,
         "f": form,
         "monday": monday,
         "days": dates.week_days(monday),
@@ -209,6 +215,32 @@ def creneaux_selection():
     context = {**_common(), "selection": selection_by_day(selected),
                "count": len(selected), "oob": ("selbar",)}
     return blocks(PAGE, ["selection", "selbar"], **context)
+
+
+@bp.route("/creneaux/actualisation")
+def creneaux_refresh():
+    """Live grids: another agent changed the department's grids. The rows the page shows (from
+    ``depuis``, ``nombre`` inspectors), the summary, and the panel of the ticked units
+    (``unit``) still free; a notice names those taken meanwhile. The revision read first comes
+    back in X-Grid-Revision (a direct visit: the page)."""
+    grid_revision = grid_cache.grid_revision(_department())
+    start = _start(request.args)
+    if not wants_fragment():
+        return _page(**_context(request.args, start=start))
+    form = _filters(request.args)
+    still, taken = check_selection(_department(), _ids(request.args.getlist("unit")))
+    size = min(max(parse_int(request.args.get("nombre")) or 0, CHUNK), LIVE_ROWS)
+    context = {**_common(), "f": form,
+               **_grid(form, start=start, size=size, selected_ids={u.id for u in still}),
+               **_summary(form), "selected_ids": {u.id for u in still}, "focus_unit": None,
+               "selection": selection_by_day(still), "count": len(still),
+               "oob": ("summary_total", "summary_lines", "selection", "selbar")}
+    response = fragments(
+        render_blocks(PAGE, ["grid", "summary_total", "summary_lines", "selection", "selbar"],
+                      **context),
+        render_template("partials/_live_notice.html", taken_units=taken) if taken else "")
+    response.headers["X-Grid-Revision"] = str(grid_revision)
+    return response
 
 
 @bp.route("/creneaux/auto-ecoles")

@@ -14,6 +14,7 @@ import io
 from flask import render_template, request, send_file, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block, render_blocks
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from .. import dates, grid_cache, scopes
@@ -22,13 +23,21 @@ from ..errors import Conflict, DomainError, NotFound
 from ..export import EXPORT_MAX_WEEKS, export_table, planning_xlsx
 from ..extensions import db
 from ..names import name_capitalised
-from ..planning_grid import GRID_CHUNK, grid_cell, planning_options, planning_week
+from ..planning_grid import (
+    GRID_CHUNK,
+    grid_cell,
+    planning_options,
+    planning_week,
+    taken_cells,
+)
 from ..sessions import CellRef, delete_session, is_deletable, plan_sessions, reserved_by_school
 from ..web import Banner, committed, dialog, fragments, parse_int, render, wants_fragment
 from . import bp
 from .forms_planning import PlanningFilters, parse_cells, parse_export_weeks, parse_filters
 
 TEMPLATE = "ber/planning.html"
+# Live grids re-render at most this many inspectors at once (a department has about 60).
+LIVE_ROWS = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -37,21 +46,27 @@ def _filters(args: MultiDict) -> PlanningFilters:
     return parse_filters(args, centres, categories)
 
 
-def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), **extra) -> dict:
-    """Everything planning.html needs: the filters, the week's grids (the first chunk of
-    inspectors, or the one from ``start``, through those of ``show``), the selection. The
-    grids come rendered (``chunk_html``) from rdvpl/grid_cache.py when the department's grid
-    revision, the week, the filters, the ticked cells, the agent's favourites and the day are
-    those they were rendered for."""
+def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), size: int = GRID_CHUNK,
+             fresh: bool = False, **extra) -> dict:
+    """Everything planning.html needs: the filters, the week's grids (``size`` inspectors
+    from ``start``, through those of ``show``), the selection, and the grids' revision (read
+    first: the page is at least as new as it, for live grids). The grids come rendered
+    (``chunk_html``) from rdvpl/grid_cache.py when the department's grid revision, the week,
+    the filters, the ticked cells, the agent's favourites and the day are those they were
+    rendered for; ``fresh`` renders them from the database and gives the grid itself too
+    (``built_grid``: live grids read the ticked cells taken meanwhile from it)."""
     monday = f.monday
     saturday = monday + dt.timedelta(days=5)
     columns = [dates.colonne(d) for d in dates.week_days(monday)]
     session_url = _session_url()
     department = current_user.department_id
+    grid_revision = grid_cache.grid_revision(department)
+    built = {}
 
     def build():
-        grid = planning_week(current_user, f.day, search=f.search, selected=f.selected,
-                             start=start, size=GRID_CHUNK, show=show)
+        grid = built["grid"] = planning_week(current_user, f.day, search=f.search,
+                                             selected=f.selected, start=start, size=size,
+                                             show=show)
         home = grid.inspectors[0].inspector.home_centre_id if grid.inspectors else None
         if not f.centre_given and home is not None:
             _home_centre(f, home)
@@ -60,16 +75,18 @@ def _context(f: PlanningFilters, *, start: int = 0, show=frozenset(), **extra) -
                             chunk_size=GRID_CHUNK, session_url=session_url)
         return html, {"home_centre": home, "selected": selected}
 
-    parts = [monday, f.search, f.query(), f.centre_given, start, sorted(show),
+    parts = [monday, f.search, f.query(), f.centre_given, start, size, sorted(show),
              sorted(ref.key for ref in f.selected if monday <= ref.day <= saturday),
              sorted(favourite_ids(current_user)), session_url,
              grid_cache.clock_key(monday, saturday, to_the_minute=False)]
-    html, facts = grid_cache.cached(department, "planning-rows", parts, build)
+    html, facts = build() if fresh else grid_cache.cached(department, "planning-rows", parts,
+                                                          build)
     if not f.centre_given and facts["home_centre"] is not None:
         # No centre chosen yet: the home centre of the first inspector shown.
         _home_centre(f, facts["home_centre"])
-    return {"f": f, "grid": {"monday": monday, "saturday": saturday}, "chunk_html": html,
-            "selected_count": facts["selected"], "columns": columns,
+    return {"f": f, "grid": {"monday": monday, "saturday": saturday, "start": start},
+            "chunk_html": Markup(html), "built_grid": built.get("grid"),
+            "revision": grid_revision, "selected_count": facts["selected"], "columns": columns,
             "chunk_size": GRID_CHUNK, "session_url": session_url,
             "previous_week": f.monday - dt.timedelta(weeks=1),
             "next_week": f.monday + dt.timedelta(weeks=1), **extra}
@@ -117,6 +134,25 @@ def planning_chunk():
     from these inspectors on)."""
     return render(TEMPLATE, "chunk", **_context(_filters(request.args),
                                                 start=_start(request.args)))
+
+
+@bp.route("/planification/actualisation")
+def planning_refresh():
+    """Live grids: another agent changed the department's grids. The grids the page shows
+    (from ``depuis``, ``nombre`` inspectors) with the ticked cells (``cell``) still free, and
+    the panel; a notice names the cells taken meanwhile. The revision read first comes back in
+    X-Grid-Revision (a direct visit: the page)."""
+    f = _filters(request.args)
+    if not wants_fragment():
+        return render(TEMPLATE, **_context(f, start=_start(request.args)))
+    size = min(max(parse_int(request.args.get("nombre")) or 0, GRID_CHUNK), LIVE_ROWS)
+    context = _context(f, start=_start(request.args), size=size, fresh=True, panel_oob=True)
+    taken = taken_cells(context["built_grid"], f.selected)
+    response = fragments(
+        render_blocks(TEMPLATE, ["grid", "panel"], **context),
+        render_template("partials/_live_notice.html", taken_cells=taken) if taken else "")
+    response.headers["X-Grid-Revision"] = str(context["revision"])
+    return response
 
 
 @bp.route("/planification/selection")
