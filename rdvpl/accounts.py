@@ -17,7 +17,7 @@ import logging
 import secrets
 from collections.abc import Callable
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import String, cast, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
@@ -180,6 +180,8 @@ def load_session(token: str | None, *, touch: bool = True) -> User | None:
         return None
     user.session_token = token
     user.favourite_ids = frozenset(int(i) for i in (row.favourites or "").split(",") if i)
+    if has_request_context():
+        request.environ["rdvpl.user_loaded"] = True  # grid_cache.LOADED_IN_REQUEST
     return user
 
 

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 DEFAULT_SIZE = 2048  # entries per process: a department's weeks x filters x chunks, small HTML
 REDIS_TTL = 24 * 3600  # seconds: entries of old revisions expire by themselves
 PREFIX = "rdvpl:grid:v1:"
+# Set in the request's environ by accounts.load_session: the signed-in user (with its
+# department's revision) was read by this very request.
+LOADED_IN_REQUEST = "rdvpl.user_loaded"
 
 
 class LocalCache:
@@ -144,7 +147,10 @@ def backend():
 def grid_revision(department_id: int) -> int:
     """The department's grid revision, read once per request, before any grid data: rows
     rendered later in the request are at least as new as the revision they are stored under."""
-    read = g.setdefault("grid_revisions", {})
+    # Kept in the request's environ, not in ``g``: ``g`` belongs to the application context,
+    # which outlives the request when one was pushed around it (tests, scripts).
+    read = request.environ.setdefault("rdvpl.grid_revisions", {}) if has_request_context() \
+        else {}
     if department_id not in read:
         read[department_id] = _signed_in_department_revision(department_id)
         if read[department_id] is None:
@@ -158,8 +164,9 @@ def _signed_in_department_revision(department_id: int) -> int | None:
     statement, so before any grid data), or None when it is not at hand (another department,
     or not loaded)."""
     user = g.get("_login_user")
-    if user is None or not hasattr(user, "_sa_instance_state"):
-        return None
+    if user is None or not hasattr(user, "_sa_instance_state") \
+            or not request.environ.get(LOADED_IN_REQUEST):
+        return None  # not loaded by this request (an application context kept across requests)
     owner = user
     if getattr(user, "auto_ecole_id", None) is not None:
         if "auto_ecole" in inspect(user).unloaded or user.auto_ecole is None:
