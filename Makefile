@@ -59,7 +59,7 @@ test-pg: install
 	fi
 
 test-e2e: browser
-	$(BIN)/pytest e2e
+	$(BIN)/pytest e2e -n $(JOBS)
 
 test: lint test-sqlite test-pg test-e2e
 
