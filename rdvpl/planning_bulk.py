@@ -238,20 +238,30 @@ def copy_week(actor: User, day: dt.date, weeks: int, digest: str | None, *,
     session planned and one "planning.copied" row."""
     write_transaction()
     preview = copy_preview(actor, day, weeks, search=search, today=today)
+    sessions = _apply(actor, preview, digest, today=today, source="copie",
+                      nothing="Aucune session à recopier : toutes les cellules sont déjà "
+                              "planifiées ou fermées.",
+                      action="planning.copied",
+                      after={"week": dates.monday_of(day), "weeks": weeks,
+                             "search": search or "", "skipped": len(preview.skipped)})
+    return CopyResult(len(sessions), preview.first, preview.last)
+
+
+def _apply(actor: User, preview, digest: str | None, *, today, source: str, nothing: str,
+           action: str, after: dict) -> list[Session]:
+    """Plan a preview's sessions and its history rows, and commit; refused, with nothing
+    changed, when the preview is no longer the one the agent saw (``digest``: PreviewChanged,
+    with the new one) or plans nothing (``nothing``). The caller began the write transaction
+    and computed ``preview`` under it."""
     if digest != preview.digest:
         raise PreviewChanged(preview)
     if not preview.plans:
-        raise DomainError("Aucune session à recopier : toutes les cellules sont déjà planifiées "
-                          "ou fermées.")
-    sessions = add_sessions(actor, preview.plans, today=today, source="copie")
-    monday = dates.monday_of(day)
-    record(actor, "planning.copied", "department", actor.department_id,
-           department_id=actor.department_id,
-           after={"week": monday, "weeks": weeks, "search": search or "",
-                  "sessions": len(sessions), "skipped": len(preview.skipped),
-                  "session_ids": [s.id for s in sessions]})
+        raise DomainError(nothing)
+    sessions = add_sessions(actor, preview.plans, today=today, source=source)
+    record(actor, action, "department", actor.department_id, department_id=actor.department_id,
+           after={**after, "sessions": len(sessions), "session_ids": [s.id for s in sessions]})
     db.session.commit()
-    return CopyResult(len(sessions), preview.first, preview.last)
+    return sessions
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,17 +344,11 @@ def import_planning(actor: User, parsed: ParsedPlanning, digest: str | None, *,
     History: a row per session planned and one "planning.imported" row naming the file."""
     write_transaction()
     preview = import_preview(actor, parsed, today=today)
-    if digest != preview.digest:
-        raise PreviewChanged(preview)
-    if not preview.plans:
-        raise DomainError("Aucune session à importer : chaque cellule du fichier est déjà "
-                          "planifiée ou refusée.")
-    sessions = add_sessions(actor, preview.plans, today=today, source="import")
     already = preview.already
     refused = len(preview.skipped) - already
-    record(actor, "planning.imported", "department", actor.department_id,
-           department_id=actor.department_id,
-           after={"file": name[:120], "sessions": len(sessions), "already": already,
-                  "refused": refused, "session_ids": [s.id for s in sessions]})
-    db.session.commit()
+    sessions = _apply(actor, preview, digest, today=today, source="import",
+                      nothing="Aucune session à importer : chaque cellule du fichier est déjà "
+                              "planifiée ou refusée.",
+                      action="planning.imported",
+                      after={"file": name[:120], "already": already, "refused": refused})
     return ImportResult(len(sessions), already, refused, min(s.date for s in sessions))
