@@ -19,11 +19,11 @@ from collections.abc import Callable
 
 from flask import current_app, has_request_context, request
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import String, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import history, notify
+from . import history, notify, tokens
 from .dates import utcnow
 from .errors import DomainError
 from .extensions import db, write_transaction
@@ -120,10 +120,6 @@ def authenticate(email: str | None, password: str) -> User | None:
 
 # --- sign-in sessions ------------------------------------------------------------------------
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _idle_limit() -> dt.timedelta:
     return dt.timedelta(minutes=current_app.config.get("SESSION_IDLE_MINUTES", 120))
 
@@ -136,12 +132,31 @@ def start_session(user: User) -> str:
         SignInSession.user_id == user.id,
         or_(SignInSession.revoked_at.is_not(None),
             SignInSession.last_seen_at < now - _idle_limit())))
-    token = secrets.token_urlsafe(32)
-    db.session.add(SignInSession(token_hash=_digest(token), user_id=user.id, created_at=now,
+    token, token_digest = tokens.new_token()
+    db.session.add(SignInSession(token_hash=token_digest, user_id=user.id, created_at=now,
                                  last_seen_at=now))
     db.session.commit()
     user.session_token = token
     return token
+
+
+@functools.cache
+def _session_query():
+    """load_session's statement, built once per process (every request runs it: building it
+    each time cost more than running it)."""
+    favourites = (
+        select(func.aggregate_strings(cast(FavouriteInspector.inspector_id, String), ","))
+        .where(FavouriteInspector.user_id == User.id)
+        .scalar_subquery()
+    )
+    return (
+        select(SignInSession.id, SignInSession.last_seen_at, SignInSession.revoked_at, User,
+               favourites.label("favourites"))
+        .join(User, User.id == SignInSession.user_id)
+        .options(joinedload(User.department),
+                 joinedload(User.auto_ecole).joinedload(AutoEcole.department))
+        .where(SignInSession.token_hash == bindparam("digest"))
+    )
 
 
 def load_session(token: str | None, *, touch: bool = True) -> User | None:
@@ -154,18 +169,7 @@ def load_session(token: str | None, *, touch: bool = True) -> User | None:
     # page names them; the department's grid revision keys the cached grids, grid_cache.py).
     # The agent's favourite inspectors come in the same statement (they choose the inspector
     # shown by default and the order of the planning grids, and so key the cached grids).
-    favourites = (
-        select(func.aggregate_strings(cast(FavouriteInspector.inspector_id, String), ","))
-        .where(FavouriteInspector.user_id == User.id)
-        .scalar_subquery()
-    )
-    row = db.session.execute(
-        select(SignInSession.id, SignInSession.last_seen_at, SignInSession.revoked_at, User,
-               favourites.label("favourites"))
-        .join(User, User.id == SignInSession.user_id)
-        .options(joinedload(User.department),
-                 joinedload(User.auto_ecole).joinedload(AutoEcole.department))
-        .where(SignInSession.token_hash == _digest(token))).first()
+    row = db.session.execute(_session_query(), {"digest": tokens.digest(token)}).first()
     now = utcnow()
     if row is None or row.revoked_at is not None or row.last_seen_at < now - _idle_limit():
         return None
@@ -189,7 +193,7 @@ def end_session(token: str | None) -> None:
     """Sign-out: this browser's session is revoked (the others of the user stay)."""
     if token:
         db.session.execute(update(SignInSession).where(
-            SignInSession.token_hash == _digest(token), SignInSession.revoked_at.is_(None),
+            SignInSession.token_hash == tokens.digest(token), SignInSession.revoked_at.is_(None),
         ).values(revoked_at=utcnow()))
         db.session.commit()
 
@@ -200,7 +204,7 @@ def revoke_sessions(user: User, *, keep_token: str | None = None) -> None:
     query = update(SignInSession).where(SignInSession.user_id == user.id,
                                         SignInSession.revoked_at.is_(None))
     if keep_token:
-        query = query.where(SignInSession.token_hash != _digest(keep_token))
+        query = query.where(SignInSession.token_hash != tokens.digest(keep_token))
     db.session.execute(query.values(revoked_at=utcnow()))
 
 

@@ -12,25 +12,18 @@ else.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import secrets
 
 from sqlalchemy import select
 
-from . import history, ics, scopes
+from . import history, ics, scopes, tokens
 from .dates import utcnow
 from .errors import NotFound
 from .extensions import db, write_transaction
 from .models import AutoEcole, Category, Role, Session
 
-TOKEN_BYTES = 32  # 256 bits of randomness (at least 128 asked)
 # What token_urlsafe(32) produces: 43 characters of the URL-safe base64 alphabet.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
 def _own_school(actor) -> AutoEcole:
@@ -48,9 +41,9 @@ def new_feed_link(actor) -> str:
     "calendar.link_generated" (no token in it)."""
     write_transaction()
     school = _own_school(actor)
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token, token_digest = tokens.new_token()
     before = {"lien_actif_depuis": school.calendar_token_at}
-    school.calendar_token_hash = token_hash(token)
+    school.calendar_token_hash = token_digest
     school.calendar_token_at = utcnow()
     history.record(actor, "calendar.link_generated", "auto_ecole", school.id,
                    department_id=school.department_id, before=before,
@@ -65,7 +58,7 @@ def school_for_token(token: str | None) -> AutoEcole | None:
     if not token or not _TOKEN_SHAPE.fullmatch(token):
         return None
     return db.session.scalar(select(AutoEcole).where(
-        AutoEcole.calendar_token_hash == token_hash(token), AutoEcole.active.is_(True)))
+        AutoEcole.calendar_token_hash == tokens.digest(token), AutoEcole.active.is_(True)))
 
 
 def feed_text(school: AutoEcole, today: dt.date) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from rdvpl import accounts, agenda, dates
+from rdvpl import accounts, dates, tokens
 from rdvpl.access import STAFF, rule_for
 from rdvpl.extensions import db
 from rdvpl.models import (
@@ -92,7 +92,7 @@ def _absence_011():
 def _feed_token_011() -> str:
     """A live feed token of Alliance Auto-Ecole's (set directly: only its hash is stored)."""
     token = "t" * 43
-    db.session.get(AutoEcole, school().id).calendar_token_hash = agenda.token_hash(token)
+    db.session.get(AutoEcole, school().id).calendar_token_hash = tokens.digest(token)
     db.session.commit()
     return token
 
