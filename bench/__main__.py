@@ -297,66 +297,100 @@ def _export(url: str, built) -> None:
           f" during one export, process max RSS {r['max_rss_mb']:.0f} MB")
 
 
+GRIDS = ["planning grid (BER 1)", "unit grid, Tous", "unit grid, CE", "AE exams, busiest school"]
+LOAD_REQUESTS = 400  # per page and round, after WARM_UP untimed ones
+HELLO_REQUESTS = 1500  # per round
+ROUNDS = 3  # hello and every page in turn, so that the machine's ups and downs hit both alike
+WARM_UP = 40  # untimed requests first: both workers have opened their connections and, for
+              # the warm runs, filled their own cache with the page
+
+
 def _throughput(url: str, built, timings: dict[str, Timing]) -> bool:
-    """gunicorn, 2 sync workers, on 127.0.0.1: every page (each signed in as its user), the
-    heaviest one longer, then the rest of the crash scenario of issue 9 (100 x Tous then
-    150 x CE); the heaviest page again with the grid cache off (every request a miss) and,
-    when a Redis server answers, with the cache in Redis; then a bare Flask hello served the
-    same way (the same gunicorn.conf.py, read from the project folder, and the same client
-    loop). Returns False when a worker died or a request did not answer 200."""
-    heaviest = max((t for t in timings if not t.startswith("partial")),
-                   key=lambda label: timings[label].median_ms)
+    """gunicorn, 2 sync workers, on 127.0.0.1, beside a bare Flask hello served the same way
+    (the same gunicorn.conf.py, read from the project folder, and the same client loop): in
+    each of ROUNDS rounds, the hello then every grid page warm (each signed in as its user);
+    a page's ratio is its throughput over the hello's of the same round, and the figure is the
+    median over the rounds; the heaviest page is the one with the lowest. Then the rest of the
+    crash scenario of issue 9 (100 x Tous then 150 x CE); the page slowest to render (cold)
+    with the grid cache off (every request a miss); and, when a Redis server answers, the
+    rounds again with the cache in Redis (behind each worker's LRU). Returns False when a
+    worker died or a request did not answer 200."""
+    slowest_cold = max(GRIDS, key=lambda label: timings[label].cold_ms)
     by_label = {p.label: p for p in pages(_ids_from_url(url, built))}
     code = built.departments[0]
     env = {"DATABASE_URL": url, "SECRET_KEY": "bench-only", "MAIL_DELIVERY": "off"}
     print(f"\ngunicorn, 2 sync workers, {load.CONCURRENCY} concurrent clients on 127.0.0.1 "
-          f"(bounded loops, no keep-alive); load average {os.getloadavg()[0]:.1f}:")
+          f"(bounded loops, no keep-alive; {WARM_UP} untimed requests before each timed run), "
+          f"{ROUNDS} rounds of: the bare hello ({HELLO_REQUESTS} requests), then each page "
+          f"({LOAD_REQUESTS}); load average {os.getloadavg()[0]:.1f}:")
     ok = True
-    rates: dict[str, float] = {}
 
-    def serve(title: str, runs: list[tuple[str, int]], extra_env: dict) -> None:
+    def timed(port: int, path: str, n: int, cookie: str = "") -> load.LoadResult:
         nonlocal ok
+        warm_up = load.run(port, [path] * WARM_UP, cookie=cookie)
+        result = load.run(port, [path] * n, cookie=cookie)
+        ok = ok and not (result.failed or warm_up.failed)
+        return result
+
+    def line(label: str, n: int, result: load.LoadResult, extra: str = "") -> str:
+        return (f"  {label:<48} {n:>5} requests: {result.per_second:>8.1f} req/s, latency "
+                f"median {statistics.median(result.latencies_ms or [0]):.0f} ms; statuses "
+                f"{result.statuses}, failures {len(result.errors)}{extra}"
+                f"{'  <-- NOT ALL 200' if result.failed else ''}")
+
+    def serve(title: str, hello_port: int, labels: list[str], rounds: int,
+              extra_env: dict, after: list[tuple[str, int]] = ()) -> dict[str, list[float]]:
+        """Each page's ratio to the hello in each round."""
+        nonlocal ok
+        ratios: dict[str, list[float]] = {label: [] for label in labels}
         with infra.Gunicorn("app:app", workers=2, env={**env, **extra_env}) as server:
             cookies = {False: load.sign_in(server.port, built.agents[code], dataset.PASSWORD),
                        True: load.sign_in(server.port, built.busiest_school[code],
                                           dataset.PASSWORD)}
-            for label, n in runs:
+            for round_ in range(1, rounds + 1):
+                hello = timed(hello_port, "/", HELLO_REQUESTS)
+                print(line(f"round {round_}: bare Flask hello", HELLO_REQUESTS, hello))
+                for label in labels:
+                    page = by_label[label]
+                    result = timed(server.port, page.path, LOAD_REQUESTS,
+                                   cookies[page.as_school])
+                    ratio = result.per_second / hello.per_second
+                    ratios[label].append(ratio)
+                    print(line(f"round {round_}: {label} {title}", LOAD_REQUESTS, result,
+                               f"; {ratio:.1%} of the hello"))
+            for label, n in after:
                 page = by_label[label]
-                result = load.run(server.port, [page.path] * n, cookie=cookies[page.as_school])
-                rates[f"{label} {title}"] = result.per_second
-                bad = result.failed
-                ok = ok and not bad
-                print(f"  {label + ' ' + title:<48} {n:>5} requests: {result.per_second:>8.1f} "
-                      f"req/s, latency median "
-                      f"{statistics.median(result.latencies_ms or [0]):.0f} ms; statuses "
-                      f"{result.statuses}, failures {len(result.errors)}"
-                      f"{'  <-- NOT ALL 200' if bad else ''}")
+                print(line(f"{label} {title}", n,
+                           timed(server.port, page.path, n, cookies[page.as_school])))
             deaths = server.worker_deaths()
             if deaths:
                 ok = False
                 print("\n  WORKER DEATH under load:\n    " + "\n    ".join(deaths))
                 print("  gunicorn log (faulthandler shows the Python stack of every thread):\n"
                       + server.log()[-6000:])
+        return ratios
 
-    grids = ["planning grid (BER 1)", "unit grid, Tous", "unit grid, CE",
-             "AE exams, busiest school"]
-    runs = [(heaviest, 300)] + [(label, 100) for label in grids if label != heaviest]
-    runs += [("unit grid, Tous", 100), ("unit grid, CE", 150)]  # the crash scenario
-    serve("(warm)", runs, {})
-    serve("(cache off)", [(heaviest, 100)], {"GRID_CACHE_URL": "off"})
-    if infra.redis_reachable():
-        from rdvpl.grid_cache import RedisCache
-
-        RedisCache(infra.REDIS_URL).clear()
-        serve("(Redis)", [(heaviest, 300)], {"GRID_CACHE_URL": infra.REDIS_URL})
+    results: dict[str, dict[str, list[float]]] = {}
     with infra.Gunicorn("bench.hello:app", workers=2) as hello:
-        result = load.run(hello.port, ["/"] * 2000)
-        print(f"  {'bare Flask hello':<48} {2000:>5} requests: {result.per_second:>8.1f} req/s")
-    for title in ("(warm)", "(cache off)", "(Redis)"):
-        if f"{heaviest} {title}" in rates:
-            print(f"  heaviest page ({heaviest}) {title} at "
-                  f"{rates[f'{heaviest} {title}'] / result.per_second:.1%} of the hello's "
-                  "throughput")
+        crash_scenario = [("unit grid, Tous", 100), ("unit grid, CE", 150)]
+        results["(warm)"] = serve("(warm)", hello.port, GRIDS, ROUNDS, {}, crash_scenario)
+        results["(cache off)"] = serve("(cache off)", hello.port, [slowest_cold], 1,
+                                       {"GRID_CACHE_URL": "off"})
+        if infra.redis_reachable():
+            from rdvpl.grid_cache import RedisCache
+
+            RedisCache(infra.REDIS_URL).clear()
+            results["(Redis)"] = serve("(Redis)", hello.port, GRIDS, ROUNDS,
+                                       {"GRID_CACHE_URL": infra.REDIS_URL})
+    for title, ratios in results.items():
+        medians = {label: statistics.median(values) for label, values in ratios.items()}
+        heaviest = min(medians, key=medians.get)
+        spread = f" [{min(ratios[heaviest]):.1%}-{max(ratios[heaviest]):.1%}]" \
+            if len(ratios[heaviest]) > 1 else ""
+        print(f"  heaviest page {title}: {heaviest} at {medians[heaviest]:.1%}{spread} of the "
+              f"hello's throughput (median of {len(ratios[heaviest])} round(s))"
+              + (" - the slowest page to render, every request rendered"
+                 if title == "(cache off)" else ""))
     print(f"  load average after the runs {os.getloadavg()[0]:.1f}")
     if ok:
         print("  no worker died; every request answered 200")

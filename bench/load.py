@@ -45,9 +45,16 @@ def sign_in(port: int, email: str, password: str) -> str:
         "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
     response = conn.getresponse()
     response.read()
-    conn.close()
     if response.status != 302:
+        conn.close()
         raise RuntimeError(f"sign-in of {email} answered {response.status}")
+    cookie = _cookie(response) or cookie
+    # The first page after the sign-in adds the form token to the session cookie; a browser
+    # keeps the new cookie, and so does the load (else every request would write it again).
+    conn.request("GET", response.getheader("Location") or "/", headers={"Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    conn.close()
     return _cookie(response) or cookie
 
 

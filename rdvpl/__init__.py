@@ -10,7 +10,16 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, dates
-from .extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+from .extensions import (
+    csrf,
+    db,
+    htmx,
+    limiter,
+    login_manager,
+    mail,
+    migrate,
+    ping_idle_connections,
+)
 
 # Scripts and styles only from our own files: no inline script, no eval (htmx's allowEval is
 # off and its indicator styles are in app.css). DSFR's CSS draws some icons from data: URIs.
@@ -50,6 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
 
     db.init_app(app)
+    with app.app_context():
+        ping_idle_connections(db.engine)
     migrate.init_app(app, db, directory=str(config.INSTANCE_DIR.parent / "migrations"))
     login_manager.init_app(app)
     mail.init_app(app)

@@ -31,7 +31,9 @@ def from_environment() -> dict:
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Connections idle a few seconds are checked before use (extensions.ping_idle_connections),
+        # not every one on every request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
@@ -69,9 +71,11 @@ def from_environment() -> dict:
         "RATELIMIT_SWALLOW_ERRORS": True,
         # Rendered grid rows (rdvpl/grid_cache.py): an LRU in each process by default; Redis
         # shared by the workers with GRID_CACHE_URL (or REDIS_URL), e.g.
-        # redis://127.0.0.1:6379/1; "off" renders every grid from the database.
+        # redis://127.0.0.1:6379/1, behind each process' LRU; "off" renders every grid from the
+        # database. The LRU holds at most GRID_CACHE_SIZE entries and GRID_CACHE_MAX_MB of HTML.
         "GRID_CACHE_URL": os.environ.get("GRID_CACHE_URL") or os.environ.get("REDIS_URL") or "",
         "GRID_CACHE_SIZE": int(os.environ.get("GRID_CACHE_SIZE") or 2048),
+        "GRID_CACHE_MAX_MB": float(os.environ.get("GRID_CACHE_MAX_MB") or 64),
         # Named by the footer's pages (mentions légales, accessibilité); None: "non renseigné".
         "LEGAL_PUBLISHER": os.environ.get("LEGAL_PUBLISHER") or None,
         "LEGAL_HOST": os.environ.get("LEGAL_HOST") or None,

@@ -1,6 +1,7 @@
 """Flask extensions, created at module level and bound in create_app()."""
 
 import sqlite3
+import time
 
 from flask import has_request_context, request
 from flask_limiter import Limiter
@@ -13,6 +14,7 @@ from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 metadata = MetaData(
@@ -47,6 +49,37 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+# A pooled connection idle this long (seconds) is checked before use (ping_idle_connections).
+PING_AFTER_IDLE = 5.0
+_IDLE_SINCE = "rdvpl.idle_since"
+
+
+def ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection before a request uses it, when it has been idle for
+    PING_AFTER_IDLE seconds or more: a dead one (the database restarted, failed over, or a
+    firewall dropped an idle link) is replaced by a fresh one, and the request never sees it.
+
+    SQLAlchemy's ``pool_pre_ping`` does the same check on every checkout, a round trip to the
+    database on every request (a tenth of a page served from the grid cache); a connection used
+    a few seconds ago is alive unless the server went away since, when requests in flight fail
+    anyway."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(dbapi_connection, record):  # noqa: ARG001
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):  # noqa: ARG001
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+            return  # new, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # noqa: BLE001 - whatever the driver says, it is unusable
+            # The pool discards the connection and checks out another (a new one if need be).
+            raise DisconnectionError(f"idle connection lost: {error}") from error
 
 
 # The execution option that makes a SQLite transaction begin as a writer (write_transaction).

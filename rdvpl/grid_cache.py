@@ -14,9 +14,12 @@ URL prefixes, the actor's favourites where they change the fragment, and the clo
 (``clock_key``: past units and today's started units render differently).
 
 Backends: an LRU per process (each gunicorn worker has its own) by default; Redis, shared by
-every worker, when ``GRID_CACHE_URL`` (or ``REDIS_URL``) is set, e.g. redis://127.0.0.1:6379/1.
-``GRID_CACHE_URL=off`` disables the cache. A Redis failure is logged and the page rendered
-from the database: the cache can make a page faster, never wrong or broken.
+every worker, when ``GRID_CACHE_URL`` (or ``REDIS_URL``) is set, e.g. redis://127.0.0.1:6379/1,
+with each process' LRU in front of it: an entry never changes under its key (the key names the
+revision and everything else the fragment depends on), so a copy kept by a worker is as good as
+Redis' and saves the round trip and the decoding. ``GRID_CACHE_URL=off`` disables the cache.
+A Redis failure is logged and the page rendered from the database: the cache can make a page
+faster, never wrong or broken.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from . import dates, revision
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = 2048  # entries per process: a department's weeks x filters x chunks, small HTML
+DEFAULT_MAX_MB = 64  # and at most this much HTML per process (a whole page is up to ~120 KiB)
 REDIS_TTL = 24 * 3600  # seconds: entries of old revisions expire by themselves
 PREFIX = "rdvpl:grid:v1:"
 # Set in the request's environ by accounts.load_session: the signed-in user (with its
@@ -47,13 +51,25 @@ PREFIX = "rdvpl:grid:v1:"
 LOADED_IN_REQUEST = "rdvpl.user_loaded"
 
 
-class LocalCache:
-    """A thread-safe LRU of ``size`` entries (one per gunicorn worker)."""
+def _weight(value) -> int:
+    """What an entry ``(html, facts)`` holds, in characters of HTML (the facts are a few
+    numbers)."""
+    return len(value[0]) + 64
 
-    def __init__(self, size: int = DEFAULT_SIZE):
+
+class LocalCache:
+    """A thread-safe LRU (one per gunicorn worker) of at most ``size`` entries and ``max_mb``
+    megabytes of HTML, the least recently used dropped first."""
+
+    def __init__(self, size: int = DEFAULT_SIZE, max_mb: float = DEFAULT_MAX_MB):
         self.size = size
+        self.max_chars = int(max_mb * 1024 * 1024)
+        self.chars = 0
         self._entries: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def get(self, key: str):
         with self._lock:
@@ -63,15 +79,23 @@ class LocalCache:
             return value
 
     def set(self, key: str, value) -> None:
+        weight = _weight(value)
+        if weight > self.max_chars:
+            return
         with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.chars -= _weight(old)
             self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            self.chars += weight
+            while len(self._entries) > self.size or self.chars > self.max_chars:
+                _, dropped = self._entries.popitem(last=False)
+                self.chars -= _weight(dropped)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.chars = 0
 
 
 class RedisCache:
@@ -109,6 +133,33 @@ class RedisCache:
             log.warning("grid cache: Redis clear failed (%s)", error)
 
 
+class TieredCache:
+    """The process' LRU in front of Redis: a hit in the LRU costs no round trip; a miss asks
+    Redis (filled by any worker) and keeps what it finds."""
+
+    def __init__(self, near: LocalCache, far: RedisCache):
+        self.near = near
+        self.far = far
+
+    def get(self, key: str):
+        value = self.near.get(key)
+        if value is None:
+            value = self.far.get(key)
+            if value is not None:
+                self.near.set(key, value)
+        return value
+
+    def set(self, key: str, value) -> None:
+        self.near.set(key, value)
+        self.far.set(key, value)
+
+    def clear(self) -> None:
+        """Empties this process' LRU and Redis (other processes' LRUs are emptied by nothing
+        but age: tests and the bench use one process, or a fresh revision)."""
+        self.near.clear()
+        self.far.clear()
+
+
 class NoCache:
     def get(self, key: str):
         return None
@@ -131,12 +182,14 @@ def init_app(app: Flask) -> None:
         return {"csrf_token": _placeholder} if g.get("grid_cache_page") else {}
 
     url = app.config.get("GRID_CACHE_URL") or ""
+    local = LocalCache(int(app.config.get("GRID_CACHE_SIZE") or DEFAULT_SIZE),
+                       float(app.config.get("GRID_CACHE_MAX_MB") or DEFAULT_MAX_MB))
     if url == "off":
         backend = NoCache()
     elif url.startswith(("redis://", "rediss://", "unix://")):
-        backend = RedisCache(url)
+        backend = TieredCache(local, RedisCache(url))
     else:
-        backend = LocalCache(int(app.config.get("GRID_CACHE_SIZE") or DEFAULT_SIZE))
+        backend = local
     app.extensions["grid_cache"] = backend
 
 

@@ -6,6 +6,7 @@ The same holds with the Redis backend when a Redis server is reachable."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import socket
 import uuid
@@ -230,16 +231,53 @@ def test_with_redis_a_reservation_shows_on_the_next_visit(app, ber, monkeypatch)
     from rdvpl import grid_cache
 
     monkeypatch.setattr(grid_cache, "PREFIX", f"rdvpl:test:{uuid.uuid4().hex}:")
-    app.extensions["grid_cache"] = grid_cache.RedisCache("redis://127.0.0.1:6379/0")
+    url = "redis://127.0.0.1:6379/0"
+    app.extensions["grid_cache"] = grid_cache.TieredCache(grid_cache.LocalCache(),
+                                                          grid_cache.RedisCache(url))
     try:
         who, unit_id, monday = a_free_unit(app)
         first = statements(app, lambda: creneaux(ber, who, monday))
         assert statements(app, lambda: creneaux(ber, who, monday)) < first
+        # Another worker (its own, empty LRU) finds the page in Redis: nothing rendered.
+        app.extensions["grid_cache"] = grid_cache.TieredCache(grid_cache.LocalCache(),
+                                                              grid_cache.RedisCache(url))
+        assert statements(app, lambda: creneaux(ber, who, monday)) < first
+        assert len(app.extensions["grid_cache"].near) >= 1  # and keeps its own copy
         with app.app_context():
             booking.reserve_units(user_by_email(AGENT), [unit_id], school().id)
         assert unit_class(creneaux(ber, who, monday), unit_id) == "reserved"
     finally:
         app.extensions["grid_cache"].clear()
+
+
+def test_with_redis_down_the_page_is_rendered_from_the_database(app, ber, caplog):
+    from rdvpl import grid_cache
+
+    # Nothing listens on port 1: every Redis call fails, and the page still shows.
+    app.extensions["grid_cache"] = grid_cache.TieredCache(
+        grid_cache.LocalCache(), grid_cache.RedisCache("redis://127.0.0.1:1/0"))
+    who, unit_id, monday = a_free_unit(app)
+    with caplog.at_level(logging.WARNING, logger="rdvpl.grid_cache"):
+        assert unit_class(creneaux(ber, who, monday), unit_id) == "dispo"
+    assert "Redis read failed" in caplog.text
+
+
+def test_the_process_cache_holds_at_most_its_size_in_html():
+    from markupsafe import Markup
+
+    from rdvpl.grid_cache import LocalCache
+
+    cache = LocalCache(size=100, max_mb=1)
+    page = Markup("x" * 300_000)  # ~0.3 MB
+    for n in range(5):
+        cache.set(f"k{n}", (page, {}))
+    assert len(cache) == 3  # the 4th pushed out the oldest
+    assert cache.get("k0") is None and cache.get("k4") is not None
+    assert cache.chars <= 1024 * 1024
+    cache.set("huge", (Markup("x" * 2_000_000), {}))  # bigger than the whole cache: not kept
+    assert cache.get("huge") is None and len(cache) == 3
+    cache.set("k4", (Markup("y"), {}))  # replaced, not counted twice
+    assert cache.chars == 2 * (300_000 + 64) + 1 + 64
 
 
 # --- "Mes examens programmés" (AE 1): cached rows, one page at a time --------------------------
