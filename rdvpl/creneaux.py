@@ -17,7 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from . import dates
+from . import dates, grid_cache
 from .extensions import db
 from .models import (
     STATUS_WORDS,
@@ -355,25 +355,38 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def search_schools(department_id: int, text: str | None, *, limit: int = 8) -> list[AutoEcole]:
+class SchoolOption(NamedTuple):
+    """A suggestion of "Rechercher une auto-école"."""
+
+    id: int
+    raison_sociale: str
+    aurige_id: str
+
+
+def search_schools(department_id: int, text: str | None, *, limit: int = 8
+                   ) -> list[SchoolOption]:
     """The department's active schools whose raison sociale or ID Aurige contains ``text``, ignoring
-    case and accents. A department has a few dozen schools: they are compared in Python, the
-    same way on SQLite and PostgreSQL."""
+    case and accents. A department has a few hundred schools at most: they are compared in
+    Python, the same way on SQLite and PostgreSQL, from a list read and folded once per grid
+    revision (a school created, renamed or deactivated moves the revision; rdvpl/grid_cache.py)
+    rather than on every keystroke."""
     needle = _fold(text).strip()
     if not needle:
         return []
-    schools = db.session.scalars(
-        select(AutoEcole).where(AutoEcole.department_id == department_id,
-                                AutoEcole.active.is_(True))
-        .order_by(AutoEcole.raison_sociale)
-    ).all()
-    found = [s for s in schools
-             if needle in _fold(s.raison_sociale) or needle in _fold(s.aurige_id)]
-    # Names starting with the text first, then the rest, each alphabetically.
-    found.sort(key=lambda s: (not _fold(s.raison_sociale).startswith(needle),
-                              _fold(s.raison_sociale)))
-    return found[:limit]
 
+    def build():
+        rows = db.session.execute(
+            select(AutoEcole.id, AutoEcole.raison_sociale, AutoEcole.aurige_id)
+            .where(AutoEcole.department_id == department_id, AutoEcole.active.is_(True))
+            .order_by(AutoEcole.raison_sociale)
+        ).all()
+        return [[i, name, aurige, _fold(name), _fold(aurige)] for i, name, aurige in rows]
+
+    schools = grid_cache.cached_value(department_id, "school-search", [], build)
+    found = [s for s in schools if needle in s[3] or needle in s[4]]
+    # Names starting with the text first, then the rest, each alphabetically.
+    found.sort(key=lambda s: (not s[3].startswith(needle), s[3]))
+    return [SchoolOption(i, name, aurige) for i, name, aurige, _, _ in found[:limit]]
 
 
 @dataclass

@@ -218,6 +218,31 @@ def test_a_unit_that_starts_becomes_past_on_the_next_visit(app, ber, monkeypatch
     assert unit_class(creneaux(ber, who, monday), unit_id) == "dispo cunit--past"
 
 
+def suggestions(client, text: str) -> list[str]:
+    page = client.get(f"/ber/creneaux/auto-ecoles?q={text}",
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    return re.findall(r'<span class="creneaux-suggestion__name">([^<]+)</span>', page)
+
+
+def test_the_school_search_follows_a_new_a_renamed_and_a_deactivated_school(app, ber):
+    from rdvpl import referentiels
+
+    assert suggestions(ber, "zébulon") == []
+    with app.app_context():
+        agent = user_by_email(AGENT)
+        created = referentiels.create_school(agent, agent.department_id, "Auto-École Zébulon",
+                                             "ZEB-1", "zebulon@example.test")
+        created_id = created.id
+    assert suggestions(ber, "zebulon") == ["Auto-École Zébulon"]  # folded: accents, case
+    with app.app_context():
+        referentiels.update_school(user_by_email(AGENT), created_id, "Auto-École Zébulon II",
+                                   "ZEB-1", "zebulon@example.test")
+    assert suggestions(ber, "zebulon") == ["Auto-École Zébulon II"]
+    with app.app_context():
+        referentiels.set_school_active(user_by_email(AGENT), created_id, False)
+    assert suggestions(ber, "zebulon") == []
+
+
 def redis_reachable() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=0.3):
