@@ -238,12 +238,15 @@ def clock_key(first: dt.date, last: dt.date, *, now: dt.datetime | None = None,
               to_the_minute: bool = True) -> str:
     """What of the clock a fragment of the days ``first``..``last`` depends on: nothing for
     days all past or all ahead; for a span holding today, today's date and (units start on
-    whole minutes, "past" from their first minute) the current minute."""
+    whole minutes, "past" from their first minute) the current minute; for a span reaching
+    beyond the planning horizon, today's date (a day more opens each day)."""
     wall = dates.paris_wall_clock(now)
     if last < wall.date():
         return "past"
     if first > wall.date():
-        return "ahead"
+        # Days beyond the planning horizon (a year ahead) open one by one as the days pass.
+        return "ahead" if last <= dates.one_year_after(wall.date()) \
+            else f"ahead of {wall:%Y-%m-%d}"
     return f"{wall:%Y-%m-%dT%H:%M}" if to_the_minute else f"{wall:%Y-%m-%d}"
 
 

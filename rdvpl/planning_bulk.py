@@ -163,11 +163,11 @@ def _classify(actor: User, wanted: list[tuple[Inspector, dt.date, Tranche, Centr
             line.reason = grid_reason[0].lower() + grid_reason[1:]  # 'jour férié (Noël)'
         elif state == CellState.UNAVAILABLE:
             line.reason = "indisponibilité" + grid_reason.removeprefix("Indisponible")
-        elif state != CellState.FREE:
+        elif state not in (CellState.FREE, CellState.TOO_FAR):
             line.reason = STATE_REASONS[state]
         elif day.weekday() == 6:
             line.reason = "dimanche"
-        elif day > horizon:
+        elif state == CellState.TOO_FAR or day > horizon:  # a Sunday is not on the grid
             line.reason = f"au-delà de l'horizon de planification ({dates.ddmmyyyy(horizon)})"
         seen.add(key)
         if line.reason is None:

@@ -31,6 +31,7 @@ from .names import hours_label, matches, name_key
 from .sessions import (
     Away,
     CellRef,
+    planning_horizon,
     tranche_hours,
     unavailabilities,
     unavailable_motif,
@@ -54,6 +55,7 @@ class CellState(enum.StrEnum):
     HOLIDAY = "holiday"  # a public holiday (dates.public_holiday)
     UNAVAILABLE = "unavailable"  # the inspector is away (an absence, BER 6)
     CLOSED = "closed"  # a Saturday not declared worked for this inspector
+    TOO_FAR = "beyond"  # beyond the planning horizon, one year ahead (sessions.planning_horizon)
 
 
 class PlannedSession(NamedTuple):
@@ -125,14 +127,18 @@ class PlanningWeek:
         return self.days[-1]
 
 
+# What a cell beyond the planning horizon says (plan_sessions refuses it with the date).
+TOO_FAR_REASON = "Au-delà d'un an"
+
+
 def _cell_state(inspector_id: int, day: dt.date, tranche: Tranche, today: dt.date,
                 worked: set[tuple[int, dt.date]], away: dict[int, list[Away]]
                 ) -> tuple[CellState, str]:
     """The one rule for a cell without a session, and the reason a closed cell names
-    ('Jour férié (Noël)', 'Indisponible (Congé)'). ``worked``: the (inspector id, Saturday)
-    pairs declared worked (sessions.worked_saturdays); ``away``: the inspectors' absences
-    (sessions.unavailabilities). A public holiday closes the day even on a Saturday declared
-    worked."""
+    ('Jour férié (Noël)', 'Indisponible (Congé)', "Au-delà d'un an"). ``worked``: the
+    (inspector id, Saturday) pairs declared worked (sessions.worked_saturdays); ``away``: the
+    inspectors' absences (sessions.unavailabilities). A public holiday closes the day even on
+    a Saturday declared worked."""
     if day < today:
         return CellState.PAST, ""
     if day == today:
@@ -145,6 +151,8 @@ def _cell_state(inspector_id: int, day: dt.date, tranche: Tranche, today: dt.dat
         return CellState.UNAVAILABLE, f"Indisponible ({motif})"
     if day.weekday() == 5 and (inspector_id, day) not in worked:
         return CellState.CLOSED, ""
+    if day > planning_horizon(today):
+        return CellState.TOO_FAR, TOO_FAR_REASON
     return CellState.FREE, ""
 
 

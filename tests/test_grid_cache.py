@@ -6,6 +6,7 @@ The same holds with the Redis backend when a Redis server is reachable."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 import re
 import socket
@@ -159,6 +160,34 @@ def test_a_worked_saturday_and_an_absence_show_on_the_planning_grid(app, ber):
     page = planning(ber, AHEAD)
     assert cell_class(page, who, wednesday, "S1") == "unavailable"
     assert "Indisponible (Formation)" in page
+
+
+def test_the_day_after_the_horizon_opens_on_the_next_day(app, ber, monkeypatch):
+    """A cell a year and a day ahead is "Au-delà d'un an"; the next day it is free, though
+    nothing changed in the database (the cached week keys by the date)."""
+    who = dumas(app)
+    horizon = dates.one_year_after(dates.today())
+    beyond = horizon + dt.timedelta(days=1)
+    while beyond.weekday() >= 5 or dates.public_holiday(beyond) \
+            or dates.public_holiday(beyond - dt.timedelta(days=1)):
+        beyond += dt.timedelta(days=1)  # a weekday whose eve is an ordinary day too
+    today = dates.today() + (beyond - dt.timedelta(days=1) - horizon)
+    clock = [dt.datetime.combine(today, dt.time(9), tzinfo=dates.PARIS)]
+
+    def wall_clock(now=None):
+        now = now or clock[0]
+        return now.astimezone(dates.PARIS).replace(tzinfo=None) if now.tzinfo else now
+
+    monkeypatch.setattr(dates, "now", lambda: clock[0])
+    monkeypatch.setattr(dates, "paris_wall_clock", wall_clock)
+    monday = dates.monday_of(beyond)
+    for _ in range(2):
+        page = planning(ber, monday)
+        assert cell_class(page, who, beyond, "M1") == "beyond"
+        assert cell_class(page, who, beyond - dt.timedelta(days=1), "M1") == "free"
+    assert "Au-delà d'un an" in html.unescape(page)
+    clock[0] += dt.timedelta(days=1)
+    assert cell_class(planning(ber, monday), who, beyond, "M1") == "free"
 
 
 def test_a_renamed_inspector_shows_everywhere(app, ber):

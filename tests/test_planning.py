@@ -365,6 +365,26 @@ def test_one_cell_and_the_week_agree_on_a_saturday(demo, ctx, last_name, state):
     assert cell.state == state
 
 
+def test_beyond_the_horizon_a_cell_says_so_and_cannot_be_planned(demo, ctx):
+    """The grid shows what plan_sessions refuses: a day more than a year ahead."""
+    horizon = dates.one_year_after(TODAY)
+    beyond = horizon + dt.timedelta(days=1)
+    while beyond.weekday() >= 5 or dates.public_holiday(beyond):
+        beyond += dt.timedelta(days=1)
+    week = planning_week(ber(), dates.monday_of(beyond), search="dumas", today=TODAY)
+    m1 = dict(week.inspectors[0].rows)[Tranche.M1]
+    for cell in m1:
+        if cell.day > horizon and cell.state != CellState.CLOSED \
+                and not dates.public_holiday(cell.day):
+            assert (cell.state, cell.reason) == (CellState.TOO_FAR, "Au-delà d'un an")
+    assert {c.state for c in m1 if c.day == beyond} == {CellState.TOO_FAR}
+    cell = grid_cell(ber(), inspector("DUMAS").id, beyond, Tranche.M1, today=TODAY)
+    assert cell.state == CellState.TOO_FAR
+    with pytest.raises(DomainError, match="trop lointaine"):
+        plan_sessions(ber(), centre("CARCASSONNE").id, category("CE").id,
+                      [(inspector("DUMAS").id, beyond, "M1")], today=TODAY)
+
+
 def test_week_grid_keeps_selection_of_free_cells_only(demo, ctx):
     thursday = NEXT_MONDAY + dt.timedelta(days=3)
     selected = {*cells("DUMAS", NEXT_MONDAY + dt.timedelta(days=2), "M1"),
