@@ -51,6 +51,34 @@ PREFIX = "rdvpl:grid:v1:"
 LOADED_IN_REQUEST = "rdvpl.user_loaded"
 
 
+# Rendered in place of the CSRF token in a cached page, replaced by the request's own token
+# each time the page is served.
+CSRF_PLACEHOLDER = "rdvpl-csrf-token-of-the-request"
+PAGE = "page"  # the fact that marks a whole page's entry (its HTML is a PageBody)
+
+
+class PageBody:
+    """A cached page kept as the UTF-8 bytes around its CSRF placeholders: serving it joins
+    them with the request's token, instead of replacing the token in the page's text and
+    encoding the whole text again on every request (a third of a millisecond for 110 KiB)."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self, html: str):
+        self.chunks = [part.encode() for part in html.split(CSRF_PLACEHOLDER)]
+        self.size = sum(len(chunk) for chunk in self.chunks)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __str__(self) -> str:
+        """The page as rendered, placeholders included (what Redis stores)."""
+        return CSRF_PLACEHOLDER.join(chunk.decode() for chunk in self.chunks)
+
+    def with_token(self, token: str) -> bytes:
+        return token.encode().join(self.chunks)
+
+
 def _weight(value) -> int:
     """What an entry ``(html, facts)`` holds, in characters of HTML (the facts are a few
     numbers)."""
@@ -116,7 +144,7 @@ class RedisCache:
         if raw is None:
             return None
         html, facts = json.loads(raw)
-        return Markup(html), facts
+        return (PageBody(html) if facts.get(PAGE) else Markup(html)), facts
 
     def set(self, key: str, value) -> None:
         html, facts = value
@@ -171,9 +199,6 @@ class NoCache:
         pass
 
 
-# Rendered in place of the CSRF token in a cached page, replaced by the request's own token
-# each time the page is served.
-CSRF_PLACEHOLDER = "rdvpl-csrf-token-of-the-request"
 
 
 def init_app(app: Flask) -> None:
@@ -313,10 +338,10 @@ def page(department_id: int, kind: str, parts, render: Callable[[], Response]) -
             g.grid_cache_page = False
         if response.status_code != 200 or response.direct_passthrough:
             return _with_token(response)
-        hit = (Markup(response.get_data(as_text=True)), {})
+        hit = (PageBody(response.get_data(as_text=True)), {PAGE: True})
         store.set(key, hit)
-    html = str(hit[0])
-    return make_response(html.replace(CSRF_PLACEHOLDER, generate_csrf()))
+    body = hit[0] if isinstance(hit[0], PageBody) else PageBody(str(hit[0]))
+    return make_response(body.with_token(generate_csrf()))
 
 
 def _with_token(response: Response) -> Response:

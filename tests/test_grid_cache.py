@@ -99,6 +99,48 @@ def test_the_second_visit_is_served_from_the_cache(app, ber):
     assert second < first
 
 
+def form_token(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def test_a_cached_page_gives_each_browser_its_own_form_token(demo):
+    from rdvpl.grid_cache import CSRF_PLACEHOLDER
+
+    demo.config["WTF_CSRF_ENABLED"] = True
+    browsers, counts = [], []
+    for _ in range(2):  # the same agent in two browsers
+        browser = demo.test_client()
+        token = form_token(browser.get("/connexion").get_data(as_text=True))
+        assert browser.post("/connexion", data={"csrf_token": token, "email": AGENT,
+                                                "password": "demo-ber-011"}).status_code == 302
+        browser.get("/ber/creneaux")  # the first page after the sign-in
+        if not browsers:
+            demo.extensions["grid_cache"].clear()  # the first browser's page is rendered
+        page = []
+        counts.append(statements(demo, lambda b=browser, p=page: p.append(
+            b.get("/ber/creneaux").get_data(as_text=True))))
+        assert CSRF_PLACEHOLDER not in page[0] and "Gérer les créneaux" in page[0]
+        browsers.append((browser, form_token(page[0])))
+    assert counts[1] < counts[0]  # the second browser's page came from the cache
+    (first, first_token), (second, second_token) = browsers
+    expired = "Le formulaire a expiré"
+    assert expired not in first.post("/ber/creneaux/reservation",
+                                     data={"csrf_token": first_token}).get_data(as_text=True)
+    assert expired in first.post("/ber/creneaux/reservation",
+                                 data={"csrf_token": second_token}).get_data(as_text=True)
+    assert expired not in second.post("/ber/creneaux/reservation",
+                                      data={"csrf_token": second_token}).get_data(as_text=True)
+
+
+def test_a_page_kept_as_bytes_is_the_page_rendered():
+    from rdvpl.grid_cache import CSRF_PLACEHOLDER, PageBody
+
+    html = f"<p>Équipe – {CSRF_PLACEHOLDER} é {CSRF_PLACEHOLDER}</p>"
+    body = PageBody(html)
+    assert str(body) == html and len(body) == len(html.replace(CSRF_PLACEHOLDER, "").encode())
+    assert body.with_token("t0k") == "<p>Équipe – t0k é t0k</p>".encode()
+
+
 def test_a_reservation_and_a_status_change_show_on_the_next_visit(app, ber):
     who, unit_id, monday = a_free_unit(app)
     for _ in range(2):  # cached
