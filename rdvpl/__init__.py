@@ -18,6 +18,7 @@ from .extensions import (
     login_manager,
     mail,
     migrate,
+    note_rate_limited,
     ping_idle_connections,
 )
 
@@ -71,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     _setup_login()
     _register_blueprints(app)
+    note_rate_limited(app)
     _register_errors(app)
     _register_templates(app)
 

@@ -3,9 +3,9 @@
 import sqlite3
 import time
 
-from flask import has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_limiter.util import get_qualified_name, get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -35,6 +35,27 @@ csrf = CSRFProtect()
 htmx = Htmx()
 # Settings (RATELIMIT_*) come from rdvpl/config.py; limits are declared on the views.
 limiter = Limiter(key_func=get_remote_address)
+# The endpoints whose views declare a limit (app.extensions key, set by note_rate_limited).
+_LIMITED_ENDPOINTS = "rdvpl.rate_limited_endpoints"
+
+
+def note_rate_limited(app: Flask) -> None:
+    """Remember which endpoints declare a limit (``@limiter.limit`` on their view), once the
+    blueprints are registered: every other request skips Flask-Limiter's work of finding out
+    that no limit applies to it (a twentieth of a page served from the grid cache). Only when
+    no default or application-wide limit is configured, which would apply everywhere."""
+    if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
+        return
+    marked = limiter._marked_for_limiting  # noqa: SLF001 - what @limiter.limit records
+    app.extensions[_LIMITED_ENDPOINTS] = frozenset(
+        endpoint for endpoint, view in app.view_functions.items()
+        if get_qualified_name(view) in marked)
+
+
+@limiter.request_filter
+def _no_limit_declared() -> bool:
+    limited = current_app.extensions.get(_LIMITED_ENDPOINTS)
+    return limited is not None and request.endpoint not in limited
 
 
 @event.listens_for(Engine, "connect")

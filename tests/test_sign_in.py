@@ -262,3 +262,11 @@ def test_a_user_id_in_the_cookie_is_not_a_session(demo, client, auth):
         s["_user_id"] = user_id
         s["_fresh"] = True
     assert client.get("/admin/referentiels").status_code == 302
+
+
+def test_the_limits_apply_to_these_endpoints_and_the_others_skip_the_limiter(app):
+    """Sign-in, forgotten and changed passwords, the calendar feed: the endpoints that declare
+    a limit (their throttles are tested above and in test_passwords, test_agenda). Every other
+    request skips Flask-Limiter (extensions.note_rate_limited)."""
+    assert app.extensions["rdvpl.rate_limited_endpoints"] == {
+        "auth.login", "auth.forgot_password", "auth.change_password", "ae.agenda_feed"}
