@@ -10,6 +10,8 @@ state of a collected instance), so under load the ORM corrupted the heap and gun
 died of SIGSEGV in pymalloc (issue 9; found with valgrind, ``make bench`` reproduces it: one
 worker in two died within ~30 requests of the unit grid at department scale). Collections at
 request boundaries are equivalent in work, and cannot interrupt an attribute store.
+
+Each worker also starts its e-mail delivery loop as soon as it has loaded the app.
 """
 
 import gc
@@ -20,6 +22,19 @@ THRESHOLDS = gc.get_threshold()  # CPython's (700, 10, 10)
 def post_worker_init(worker):
     gc.disable()
     worker.log.info("Automatic garbage collection off: collected between requests")
+    start_mail_delivery(worker)
+
+
+def start_mail_delivery(worker) -> None:
+    """Start the worker's e-mail delivery loop now, not with the first request it serves: mail
+    queued while no request came (a restart at night, a queue left by an SMTP outage) goes out
+    without waiting for traffic. The before_request hook stays for other servers."""
+    from flask import Flask
+
+    from rdvpl import notify
+
+    if isinstance(worker.wsgi, Flask) and notify.delivery_loop(worker.wsgi) is not None:
+        worker.log.info("E-mail delivery loop started")
 
 
 def post_request(worker, req, environ, resp):

@@ -56,3 +56,39 @@ def test_gunicorn_workers_started_from_the_project_folder_collect_between_reques
     # The 5,000 cycles the first request left were collected after it, before the second.
     assert int(second.split("young=")[1]) < 700
     assert server.worker_deaths() == []
+
+
+def test_each_worker_delivers_the_pending_mail_without_waiting_for_a_request(tmp_path):
+    """Mail queued while the server was down or idle (a restart at night, an SMTP outage) goes
+    out as soon as the workers are up: their delivery loops start with the worker
+    (gunicorn.conf.py), not with the first request each serves."""
+    from flask_migrate import upgrade
+
+    from rdvpl import create_app
+    from rdvpl.extensions import db
+    from rdvpl.models import OutboxMail
+    from tests.mailsink import MailSink
+
+    url = f"sqlite:///{tmp_path / 'outbox.sqlite'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "MAIL_DELIVERY": "off", "TESTING": True})
+    with app.app_context():
+        upgrade()
+        db.session.add(OutboxMail(kind="test", message_id="<queued-before@rdvpl.test>",
+                                  recipients="pl.ber011@example.test", subject="En attente",
+                                  body_text="Envoyé par la boucle du worker.", body_html=""))
+        db.session.commit()
+        db.engine.dispose()
+    sink = MailSink().start()
+    try:
+        with Gunicorn("app:app", workers=2, env={
+                "DATABASE_URL": url, "SECRET_KEY": "test-only", "MAIL_SERVER": "127.0.0.1",
+                "MAIL_PORT": str(sink.port), "MAIL_DELIVERY": "thread"}) as server:
+            received = sink.wait_for(count=1, timeout=20)  # not one request sent
+            assert server.worker_deaths() == []
+        assert [m["Subject"] for m in received] == ["En attente"]
+        assert received[0]["Message-ID"] == "<queued-before@rdvpl.test>"
+    finally:
+        sink.stop()
+    with app.app_context():
+        assert db.session.scalar(db.select(OutboxMail.status)) == "sent"
+        db.engine.dispose()
