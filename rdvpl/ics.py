@@ -32,12 +32,13 @@ No Flask request here; ``queue`` functions of rdvpl/notify.py call ``reservation
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from email.utils import parseaddr
 
 from flask import current_app
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 from sqlalchemy import select
 
 from .dates import PARIS
@@ -237,9 +238,21 @@ def calendar_text(events: list[CalendarEvent], *, method: str | None = None,
             who.params["rsvp"] = vText("FALSE")
             event.add("attendee", who)
         cal.add_component(event)
-    if events:
-        # The VTIMEZONE's transitions around these events only (not 1970-2038).
-        days = [e.day for e in events]
-        cal.add_missing_timezones(first_date=min(days) - dt.timedelta(days=366),
-                                  last_date=max(days) + dt.timedelta(days=366))
-    return cal.to_ical().decode("utf-8")
+    text = cal.to_ical().decode("utf-8")
+    if not events:
+        return text
+    # The VTIMEZONE before the events (RFC 5545: before the components that name its TZID),
+    # with the transitions of the years around these events only (not 1970-2038).
+    years = [e.day.year for e in events]
+    first_event = text.index("BEGIN:VEVENT\r\n")
+    return text[:first_event] + _vtimezone(min(years) - 1, max(years) + 1) + text[first_event:]
+
+
+@functools.lru_cache(maxsize=32)
+def _vtimezone(first_year: int, last_year: int) -> str:
+    """Europe/Paris' VTIMEZONE with its transitions from the first of January of
+    ``first_year`` to the last of December of ``last_year``, as iCalendar text: the same for
+    every file of those years, and most of a small file's lines, so it is built once."""
+    zone = Timezone.from_tzid(PARIS.key, first_date=dt.date(first_year, 1, 1),
+                              last_date=dt.date(last_year, 12, 31))
+    return zone.to_ical().decode("utf-8")

@@ -251,3 +251,36 @@ def test_an_absence_over_reserved_sessions_cancels_their_events(setup):
     assert sorted((e["UID"], e["SEQUENCE"], e["STATUS"]) for e in cancelled) == sorted(
         (e["UID"], "1", "CANCELLED") for e in reserved)
     assert [utc(e.one("DTSTART")) for e in cancelled] == [at(FRIDAY, 9), at(MONDAY, 9)]
+
+
+def _summer_starts(vtimezone) -> set[dt.date]:
+    """The days the VTIMEZONE's DAYLIGHT part starts (its DTSTART and RDATEs)."""
+    [daylight] = vtimezone.sub("DAYLIGHT")
+    values = [daylight["DTSTART"]] + [v for p in daylight.all("RDATE") for v in p.value.split(",")]
+    return {dt.datetime.strptime(v, "%Y%m%dT%H%M%S").date() for v in values}
+
+
+@pytest.mark.parametrize("days", [
+    [dt.date(2027, 6, 1)],
+    [dt.date(2027, 6, 1), dt.date(2029, 1, 10)],
+    [dt.date(2031, 11, 3)],
+])
+def test_the_timezone_of_each_file_covers_the_years_of_its_events(days):
+    """The VTIMEZONE (built once per span of years) comes before the events and holds the
+    summer time of the year before, of every year of the events, and of the year after."""
+    from rdvpl import ics
+
+    events = [ics.CalendarEvent(f"uid-{n}@rdvpl.test", 0, day, dt.time(8), dt.time(10), 4,
+                                "CARCASSONNE", "CE", "Inspecteur 2488")
+              for n, day in enumerate(days)]
+    text = ics.calendar_text(events, method=ics.REQUEST)
+    calendar, found = ical_parse.events(text)
+    assert [c.name for c in calendar.children][0] == "VTIMEZONE" and len(found) == len(days)
+    [vtimezone] = calendar.sub("VTIMEZONE")
+    assert vtimezone["TZID"] == "Europe/Paris"
+    assert {p["TZOFFSETTO"] for p in vtimezone.sub("DAYLIGHT")} == {"+0200"}
+    starts = _summer_starts(vtimezone)
+    for year in range(min(days).year - 1, max(days).year + 2):
+        last_sunday_of_march = max(dt.date(year, 3, d) for d in range(25, 32)
+                                   if dt.date(year, 3, d).weekday() == 6)
+        assert last_sunday_of_march in starts
