@@ -164,3 +164,53 @@ def test_a_hidden_tab_does_not_poll_and_checks_at_once_when_shown(agents):
     assert polls == []
     with b.expect_request(lambda r: "/ber/revision" in r.url):
         show(False)
+
+
+def test_a_refresh_never_replaces_the_rows_under_an_open_dialog(agents):
+    """Agent B opens the dialog of a planned session just as a refresh is on its way (agent A
+    planned meanwhile): the rows are not replaced under the dialog, so Escape gives the focus
+    back to the very session; the refresh comes once the dialog is closed."""
+    a, b = agents
+    first, second = cell_name(TUESDAY, HOURS[0]), cell_name(TUESDAY, HOURS[1])
+    for page in (a, b):
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Planifier les activités des IPCSR")
+        show_week(page, WEEK)
+
+    def plan(cell: str):
+        a.get_by_role("checkbox", name=cell, exact=True).check()
+        expect(a.locator("#panel")).to_contain_text("1 session(s) sélectionnée(s)")
+        settled(a)
+        a.get_by_role("button", name="Planifier ces sessions").click()
+        expect(a.get_by_test_id("banner")).to_contain_text("Succès")
+
+    plan(first)
+    planned = b.get_by_role("button", name=f"{first}, CE CARCASSONNE", exact=True)
+    expect(planned).to_be_visible(timeout=WITHIN)
+    settled(b)
+    # B's next check finds A's new session; its refresh is held back the moment it leaves,
+    # and B opens the dialog before the answer comes.
+    held = []
+    def refresh(url: str) -> bool:
+        return "/ber/planification/actualisation" in url
+
+    b.route(refresh, lambda route: held.append(route))
+    plan(second)
+    second_b = b.get_by_role("button", name=f"{second}, CE CARCASSONNE", exact=True)
+    waited = 0
+    while not held and waited < WITHIN:
+        b.wait_for_timeout(100)
+        waited += 100
+    assert held, "no refresh asked within the poll's delay"
+    planned.focus()
+    b.keyboard.press("Enter")
+    dialog = b.get_by_role("dialog", name="Session déjà planifiée")
+    expect(dialog).to_be_visible()
+    held[0].continue_()
+    b.unroute(refresh)
+    b.wait_for_timeout(500)  # the answer has arrived (and must not have been swapped in)
+    expect(second_b).to_have_count(0)
+    b.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(planned).to_be_focused()
+    expect(second_b).to_be_visible(timeout=WITHIN)  # the refresh, asked again

@@ -421,7 +421,8 @@
 // units or cells (data-live-refresh): the server keeps those still free ticked, and names the
 // others in the polite live region #live-notice. The focus and the scroll stay where they were.
 // A refresh waits while a dialog is open or a request of the page is in flight; an answer that
-// arrives after the agent ticked or unticked something is dropped and asked again.
+// arrives after the agent ticked or unticked something, or opened a dialog, is dropped and
+// asked again.
 (function () {
   "use strict";
   const EVERY = 5000;
@@ -512,8 +513,12 @@
     const revision = xhr && xhr.getResponseHeader("X-Grid-Revision");
     if (revision === null || !refreshing) return;
     const grid = document.getElementById("grid");
-    if (!grid || JSON.stringify(ticked(grid)) !== refreshing.ticked) {
-      event.detail.shouldSwap = false;  // the agent changed the selection meanwhile: ask again
+    if (!grid || JSON.stringify(ticked(grid)) !== refreshing.ticked
+        || document.querySelector("#dialog dialog[open]")) {
+      // The agent changed the selection, or opened a dialog, while the answer was on its way:
+      // not swapped (a dialog's opener must stay in the page, to get the focus back); the
+      // revision stays the old one, so the next check asks again.
+      event.detail.shouldSwap = false;
       return;
     }
     kept = remember(grid);
