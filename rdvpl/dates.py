@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -101,7 +102,11 @@ def week_days(monday: dt.date) -> list[dt.date]:
     return [monday + dt.timedelta(days=i) for i in range(6)]
 
 
+@functools.lru_cache(maxsize=4096)
 def fmt(day: dt.date, pattern: str) -> str:
+    """``day`` in French with a Babel ``pattern``. Memoised: a page names the same few days
+    again and again (a school's exams, a week's cells), and Babel parses the pattern and
+    looks up the locale on every call."""
     return _babel_date(day, pattern, locale=LOCALE)
 
 
