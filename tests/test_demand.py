@@ -258,6 +258,8 @@ def test_saving_through_the_page(alliance_client, demo):
     ({"unites": ""}, "nombre entier de 0 à 500"),
     ({"centres": ["999999999999"]}, "Centre inconnu"),
     ({"centres": ["abc"]}, "Centre inconnu"),
+    ({"centres": ["²"]}, "Centre inconnu"),  # a digit to str.isdigit, not to int()
+    ({"centres": ["١٢"]}, "Centre inconnu"),  # Arabic-Indic digits: no id is written so
     ({"mois": "2026-13"}, "pas ouvert aux demandes"),
     ({"categorie": "<b>"}, "Catégorie inconnue"),
 ])

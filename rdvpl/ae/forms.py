@@ -5,6 +5,8 @@ import datetime as dt
 from wtforms import Form, StringField
 from wtforms.validators import Length, Optional
 
+from ..web import parse_int
+
 PAST = "passes"
 
 
@@ -64,8 +66,10 @@ class DemandForm(Form):
 
     @property
     def centre_ids(self) -> list:
-        """Ints; a tampered value is kept so that the domain refuses it."""
-        return [int(v) if v.strip().isdigit() else v for v in self._centres]
+        """Ids (web.parse_int: ASCII digits within the database's INTEGER); a tampered value is
+        kept as typed so that the domain refuses it ("²" is a digit to str.isdigit, not to
+        int())."""
+        return [parse_int(v) or v for v in self._centres]
 
     def values(self) -> dict:
         """What was typed, to show it again beside a refusal."""
