@@ -39,13 +39,14 @@ from markupsafe import Markup
 from sqlalchemy import inspect
 
 from . import dates, revision
+from .sessions import planning_horizon
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = 2048  # entries per process: a department's weeks x filters x chunks, small HTML
 DEFAULT_MAX_MB = 64  # and at most this much HTML per process (a whole page is up to ~120 KiB)
 REDIS_TTL = 24 * 3600  # seconds: entries of old revisions expire by themselves
-PREFIX = "rdvpl:grid:v1:"
+PREFIX = "rdvpl:grid:v2:"  # v2: whole pages are kept as PageBody ({"page": true})
 # Set in the request's environ by accounts.load_session: the signed-in user (with its
 # department's revision) was read by this very request.
 LOADED_IN_REQUEST = "rdvpl.user_loaded"
@@ -270,8 +271,7 @@ def clock_key(first: dt.date, last: dt.date, *, now: dt.datetime | None = None,
         return "past"
     if first > wall.date():
         # Days beyond the planning horizon (a year ahead) open one by one as the days pass.
-        return "ahead" if last <= dates.one_year_after(wall.date()) \
-            else f"ahead of {wall:%Y-%m-%d}"
+        return "ahead" if last <= planning_horizon(wall.date()) else f"ahead of {wall:%Y-%m-%d}"
     return f"{wall:%Y-%m-%dT%H:%M}" if to_the_minute else f"{wall:%Y-%m-%d}"
 
 
@@ -340,8 +340,7 @@ def page(department_id: int, kind: str, parts, render: Callable[[], Response]) -
             return _with_token(response)
         hit = (PageBody(response.get_data(as_text=True)), {PAGE: True})
         store.set(key, hit)
-    body = hit[0] if isinstance(hit[0], PageBody) else PageBody(str(hit[0]))
-    return make_response(body.with_token(generate_csrf()))
+    return make_response(hit[0].with_token(generate_csrf()))
 
 
 def _with_token(response: Response) -> Response:

@@ -167,7 +167,7 @@ def _classify(actor: User, wanted: list[tuple[Inspector, dt.date, Tranche, Centr
             line.reason = STATE_REASONS[state]
         elif day.weekday() == 6:
             line.reason = "dimanche"
-        elif state == CellState.TOO_FAR or day > horizon:  # a Sunday is not on the grid
+        elif state == CellState.TOO_FAR:
             line.reason = f"au-delà de l'horizon de planification ({dates.ddmmyyyy(horizon)})"
         seen.add(key)
         if line.reason is None:
