@@ -14,12 +14,13 @@ import datetime as dt
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import candidates, dates, history, notify, scopes
 from .dates import jour_date, utcnow
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db, write_transaction
-from .models import Department, History, Role, Unit, UnitStatus
+from .models import Department, History, Role, Session, Unit, UnitStatus
 
 # ---------------------------------------------------------------------------------------------
 # BER: reserve units for a school, cancel an exam, set a unit's status (BER 4-5)
@@ -97,7 +98,7 @@ def reserve_units(actor, unit_ids, school_id, *, now: dt.datetime | None = None)
         raise DomainError("Choisissez une auto-école dans la liste des suggestions avant de "
                           "valider la place d'examen.", title="Auto-école manquante")
     school = scopes.school(department_id, school_id)
-    return _reserve(actor, department_id, {school: ids}, now)[school.id]
+    return _reserve(actor, department_id, {school: ids}, now)[school_id]
 
 
 def reserve_for_schools(actor, plan: dict, *, now: dt.datetime | None = None
@@ -132,13 +133,23 @@ def reserve_for_schools(actor, plan: dict, *, now: dt.datetime | None = None
 def _reserve(actor, department_id: int, wanted: dict, now) -> dict[int, list[Unit]]:
     """Reserve ``wanted`` ({school: unit ids}) in one transaction: all, or none.
 
-    The database decides: one conditional UPDATE ``... WHERE id IN (...) AND status='dispo'``
+    The units are locked first (PostgreSQL: FOR UPDATE, in one fixed order, so that overlapping
+    reservations wait for each other instead of deadlocking; SQLite already serialises
+    writers), then read and checked; one UPDATE ``... WHERE id IN (...) AND status='dispo'``
     per school must touch every unit, or the transaction is rolled back — so two agents racing
     for a unit can never both get it. One history row per unit and one e-mail per school, in
     the same transaction.
     """
     school_of = {i: school for school, ids in wanted.items() for i in ids}
     all_ids = set(school_of)
+    try:
+        db.session.execute(
+            select(Unit.id).join(Unit.session)
+            .where(Unit.id.in_(all_ids), Session.department_id == department_id)
+            .order_by(Unit.id).with_for_update(of=Unit))
+    except DBAPIError:  # deadlock or lock timeout: treated as a lost race
+        db.session.rollback()
+        raise _lost_race(department_id, school_of) from None
     selected = scopes.units(department_id, all_ids)
     for unit in selected:
         if dates.has_started(unit.session.date, unit.start_time, now):
@@ -150,18 +161,15 @@ def _reserve(actor, department_id: int, wanted: dict, now) -> dict[int, list[Uni
             raise _not_dispo(unit, school_of[unit.id])
     before = {unit.id: history.snapshot_unit(unit) for unit in selected}
 
+    reserved_at = utcnow()
     taken = False
     try:
-        # Lock the rows in one fixed order, so that overlapping reservations wait for each
-        # other instead of deadlocking (PostgreSQL; SQLite already serialises writers).
-        db.session.execute(select(Unit.id).where(Unit.id.in_(all_ids)).order_by(Unit.id)
-                           .with_for_update())
         for school, ids in sorted(wanted.items(), key=lambda item: item[0].id):
             result = db.session.execute(
                 update(Unit)
                 .where(Unit.id.in_(ids), Unit.status == UnitStatus.DISPO)
                 .values(status=UnitStatus.RESERVED, auto_ecole_id=school.id,
-                        reserved_at=utcnow(), reserved_by_id=actor.id)
+                        reserved_at=reserved_at, reserved_by_id=actor.id)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount != len(ids):
@@ -174,10 +182,17 @@ def _reserve(actor, department_id: int, wanted: dict, now) -> dict[int, list[Uni
         raise _lost_race(department_id, school_of)
 
     reserved: dict[int, list[Unit]] = {}
-    for unit in scopes.units(department_id, all_ids):  # reloaded: reserved
+    for unit in selected:
+        # Locked and matched by the UPDATE: the rows now hold exactly these values, so the
+        # loaded units take them rather than being read again.
+        school = school_of[unit.id]
+        for key, value in (("status", UnitStatus.RESERVED), ("auto_ecole_id", school.id),
+                           ("auto_ecole", school), ("reserved_at", reserved_at),
+                           ("reserved_by_id", actor.id)):
+            set_committed_value(unit, key, value)
         history.record(actor, "unit.reserved", "unit", unit.id, department_id=department_id,
                        before=before[unit.id], after=history.snapshot_unit(unit))
-        reserved.setdefault(unit.auto_ecole_id, []).append(unit)
+        reserved.setdefault(school.id, []).append(unit)
     for school in sorted(wanted, key=lambda s: s.id):
         notify.reservation_email(school, reserved[school.id])
     db.session.commit()

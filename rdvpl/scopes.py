@@ -90,7 +90,9 @@ def department_centres(department_id: int) -> list[Centre]:
 def school(department_id: int, school_id) -> AutoEcole:
     """A driving school of the department that can be chosen, or NotFound; a deactivated one is
     refused with its own message (it keeps its past exams but receives no new ones)."""
-    found = _get(AutoEcole, school_id)
+    # With its department: the e-mails to the school name it (one statement, not two).
+    found = (db.session.get(AutoEcole, school_id, options=[joinedload(AutoEcole.department)])
+             if isinstance(school_id, int) else None)
     if found is None or found.department_id != department_id:
         raise NotFound(SCHOOL_NOT_FOUND)
     if not found.active:

@@ -43,6 +43,35 @@ def units_of(last_name, *, status=UnitStatus.DISPO, after=None, limit=4) -> list
 # --- reserve_units -------------------------------------------------------------------------
 
 
+def test_reserve_units_reads_do_not_grow_with_units_nor_read_them_again(ber):
+    """As many reads for 4 units as for 1 (the school, the lock, the units), and the units are
+    not read back after the UPDATE that reserved them (it matched every locked row: its values
+    are known)."""
+    executed: list[str] = []
+
+    def listener(conn, cursor, statement, *args):  # noqa: ARG001
+        executed.append(" ".join(statement.split()))
+
+    counts = []
+    chosen = units_of("MONTEIL", limit=5)
+    for ids in ([chosen[0].id], [u.id for u in chosen[1:]]):
+        user = user_by_email("ber011@example.test")
+        school_id = school().id
+        db.session.expire_all()  # as a request begins: nothing of the units loaded yet
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            booking.reserve_units(user, ids, school_id)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        counts.append(sum(s.startswith("SELECT") for s in executed))
+        update_at = next(i for i, s in enumerate(executed)
+                         if s.startswith("UPDATE unit SET status"))
+        after = [s for s in executed[update_at + 1:] if s.startswith("SELECT")]
+        assert after == [], after
+        executed.clear()
+    assert counts[0] == counts[1], counts
+
+
 def test_reserve_units_reserves_all_with_history_and_one_mail(ber):
     alliance = school()
     chosen = units_of("MONTEIL", limit=4)

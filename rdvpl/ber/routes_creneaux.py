@@ -271,7 +271,7 @@ def creneaux_reserve():
     form = ReservationForm(request.form)
     _filters(request.form)  # the filters travel with the form: refused before anything changes
     try:
-        reserved = booking.reserve_units(current_user, form.unit_ids(), form.school())
+        booking.reserve_units(current_user, form.unit_ids(), form.school())
     except Conflict as error:
         # Stale grid: show the ticked units as they are now, keep what can still be reserved
         # ticked and the school chosen.
@@ -279,9 +279,10 @@ def creneaux_reserve():
         school = _school_or_none(form.school())
         return _units_response(form.unit_ids(), Banner("error", error.title, error.message), 409,
                                selected=still, school=school)
-    # The focus goes to the first unit just reserved (the button pressed is gone).
-    return committed(lambda: _units_response([u.id for u in reserved], RESERVED, 200,
-                                             focus_unit=reserved[0].id),
+    # All the ticked units are reserved (or none: refused above). The focus goes to the first
+    # of them (the button pressed is gone); their ids, not the units, whose reading after the
+    # commit would cost a statement each.
+    return committed(lambda: _units_response(form.unit_ids(), RESERVED, 200, focus_first=True),
                      RESERVED)
 
 
@@ -365,10 +366,11 @@ def _oob_units(cells, *, focus_unit=None, checked=()) -> str:
                            focus_unit=focus_unit, checked_ids=set(checked))
 
 
-def _units_response(unit_ids, banner, status, *, selected=(), school=None, focus_unit=None):
+def _units_response(unit_ids, banner, status, *, selected=(), school=None, focus_first=False):
     """After a reservation (or its refusal on a stale grid): the banner in #banner (the
-    form targets it) and, out-of-band, only the units concerned, the summary counts and the
-    panel. A direct (non-htmx) post gets the whole page with the banner."""
+    form targets it) and, out-of-band, only the units concerned (``focus_first``: the focus
+    on the first of them by date and hour), the summary counts and the panel. A direct
+    (non-htmx) post gets the whole page with the banner."""
     q = school.raison_sociale if school else ""
     if not wants_fragment():
         return _page(**_context(request.form, selected=selected, school=school, q=q),
@@ -380,7 +382,8 @@ def _units_response(unit_ids, banner, status, *, selected=(), school=None, focus
     cells = unit_cells(_department(), unit_ids)
     return fragments(
         banner_html(banner, oob=False),
-        _oob_units(cells, focus_unit=focus_unit, checked=[u.id for u in selected]),
+        _oob_units(cells, focus_unit=cells[0].id if focus_first and cells else None,
+                   checked=[u.id for u in selected]),
         render_blocks(PAGE, ["summary_total", "summary_lines", "panel", "selbar"], **context),
         status=status)
 
