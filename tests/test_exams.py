@@ -216,7 +216,9 @@ def test_school_sees_only_its_own_upcoming_units_grouped(demo, ctx):
     assert view.category.code == "CE" and [c.code for c in view.categories] == ["CE"]
     rows = [r for m in view.months for r in m.rows]
     alliance = school()
-    assert all(u.auto_ecole_id == alliance.id for r in rows for u in r.units)
+    shown = [u.id for r in rows for u in r.units]
+    owners = db.session.scalars(sa.select(Unit.auto_ecole_id).where(Unit.id.in_(shown))).all()
+    assert len(owners) == len(shown) and set(owners) == {alliance.id}
     assert all(r.day >= today for r in rows)
     thursday = dates.monday_of(today) + dt.timedelta(days=10)
     # The seeded Thursday: 10:00 x4 (M2), 14:30 x2 (last of S1 + first of S2); the 16:30 unit of
