@@ -297,7 +297,9 @@ def _export(url: str, built) -> None:
     r = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"export {weeks} weeks x {dataset.INSPECTORS} inspectors (.xlsx, {r['bytes'] / 1024:.0f}"
           f" KiB): {r['seconds'] * 1000:.0f} ms; memory: {r['traced_peak_mb']:.1f} MB traced peak"
-          f" during one export, process max RSS {r['max_rss_mb']:.0f} MB")
+          f" during one export, process max RSS {r['max_rss_mb']:.0f} MB (of which "
+          f"{r['app_rss_mb']:.0f} MB before the first export: the signed-in app, its libraries "
+          f"and locale data)")
 
 
 GRIDS = ["planning grid (BER 1)", "unit grid, Tous", "unit grid, CE", "AE exams, busiest school"]

@@ -22,6 +22,7 @@ def main(url: str, email: str, password: str, day: str, weeks: str) -> None:
     client = app.test_client()
     client.post("/connexion", data={"email": email, "password": password})
     path = f"/ber/planification/export?date={day}&semaines={weeks}"
+    rss_app = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before any export
     client.get(path)  # warm-up: templates, mappers, statement cache
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     timings = []
@@ -39,6 +40,7 @@ def main(url: str, email: str, password: str, day: str, weeks: str) -> None:
         "bytes": len(response.data),
         "traced_peak_mb": traced_peak / 2**20,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "app_rss_mb": rss_app / 1024,
         "rss_growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024,
     }))
 
