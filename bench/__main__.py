@@ -13,6 +13,7 @@ default postgresql+psycopg://postgres@127.0.0.1:5432/postgres; SQLite in a tempo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -91,15 +92,19 @@ def main() -> int:
         _reserve(app, built)
         _export(url, built)
         failed = not _throughput(url, built, department_pg)
+        if args.national:
+            # Built beside the department-only database, and timed in turns with it, request
+            # by request: the machine's speed varies by up to 2x within minutes, so tables
+            # timed one after the other would compare the machine's moments, not the data.
+            with infra.postgresql_database() as national_url:
+                national_app, national_built = _build(national_url, 100, "PostgreSQL, national")
+                national, department_again = _time_side_by_side(
+                    [(national_app, national_built), (app, built)])
+                _print_pages(national, compare=department_again)
+                _reserve(national_app, national_built)
+                _dispose(national_app)
         _dispose(app)
-    if args.national:
-        with infra.postgresql_database() as url:
-            app, built = _build(url, 100, "PostgreSQL, national")
-            national = _time_pages(app, built)
-            _print_pages(national, compare=department_pg)
-            _reserve(app, built)
-            _dispose(app)
-    else:
+    if not args.national:
         print("\nNational scale (100 departments, 3.84 M units): `make bench SCALE=national`.")
     if failed:
         print("\nFAILED: a gunicorn worker died or a request under load did not answer 200 "
@@ -181,61 +186,93 @@ def pages(ids: dict) -> list[Page]:
     ]
 
 
+class _PageTimer:
+    """Times the pages and partials of one database's app, signed in as its first
+    department's agent and busiest school, counting the SQL statements of each request."""
+
+    def __init__(self, app, built):
+        from rdvpl.extensions import db
+
+        self.app = app
+        self.pages = pages(_ids(app, built))
+        code = built.departments[0]
+        self.clients = {}
+        for as_school, email in ((False, built.agents[code]),
+                                 (True, built.busiest_school[code])):
+            self.clients[as_school] = app.test_client()
+            response = self.clients[as_school].post("/connexion", data={
+                "email": email, "password": dataset.PASSWORD})
+            assert response.status_code == 302, f"sign-in of {email}: {response.status_code}"
+        with app.app_context():
+            self.engine = db.engine
+        self.statements = 0
+        self.response = None
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_args) -> None:
+        self.statements += 1
+
+    def get(self, page: Page, *, cold: bool) -> float:
+        """One request of ``page`` (``cold``: the grid cache emptied first): milliseconds."""
+        client = self.clients[page.as_school]
+        headers = {"HX-Request": "true"} if page.fragment else {}
+        if cold:
+            self.app.extensions["grid_cache"].clear()
+        self.statements = 0
+        start = time.perf_counter()
+        self.response = client.get(page.path, headers=headers)
+        return (time.perf_counter() - start) * 1000
+
+
 def _time_pages(app, built) -> dict[str, Timing]:
-    from rdvpl.extensions import db
+    return _time_side_by_side([(app, built)])[0]
 
-    ids = _ids(app, built)
-    code = built.departments[0]
-    clients = {}
-    for as_school, email in ((False, built.agents[code]), (True, built.busiest_school[code])):
-        clients[as_school] = app.test_client()
-        response = clients[as_school].post("/connexion", data={
-            "email": email, "password": dataset.PASSWORD})
-        assert response.status_code == 302, f"sign-in of {email}: {response.status_code}"
-    with app.app_context():
-        engine = db.engine
-    statements: list[int] = [0]
 
-    def count(*_args):
-        statements[0] += 1
-
-    results = {}
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        for page in pages(ids):
-            client = clients[page.as_school]
-            headers = {"HX-Request": "true"} if page.fragment else {}
-            for _ in range(2):
-                client.get(page.path, headers=headers)
-            cold = []
+def _time_side_by_side(databases: list) -> list[dict[str, Timing]]:
+    """Each page and partial of every database in ``databases`` ([(app, built)]): the
+    databases take turns request by request, so that they meet the machine's same moments."""
+    timers = [_PageTimer(app, built) for app, built in databases]
+    results: list[dict[str, Timing]] = [{} for _ in timers]
+    with contextlib.ExitStack() as stack:
+        for timer in timers:
+            stack.enter_context(timer)
+        for index in range(len(timers[0].pages)):
+            cold = [[] for _ in timers]
+            warm = [[] for _ in timers]
+            cold_statements = [0 for _ in timers]
+            for timer in timers:
+                for _ in range(2):
+                    timer.get(timer.pages[index], cold=False)
             for _ in range(REPEAT):  # cold: every request misses the grid cache
-                app.extensions["grid_cache"].clear()
-                statements[0] = 0
-                start = time.perf_counter()
-                client.get(page.path, headers=headers)
-                cold.append((time.perf_counter() - start) * 1000)
-            cold_statements = statements[0]
-            client.get(page.path, headers=headers)
-            timings = []
+                for n, timer in enumerate(timers):
+                    cold[n].append(timer.get(timer.pages[index], cold=True))
+                    cold_statements[n] = timer.statements
+            for timer in timers:
+                timer.get(timer.pages[index], cold=False)
             for _ in range(REPEAT):  # warm: served from the grid cache where it applies
-                statements[0] = 0
-                start = time.perf_counter()
-                response = client.get(page.path, headers=headers)
-                timings.append((time.perf_counter() - start) * 1000)
-            results[page.label] = Timing(statistics.median(timings), min(timings), max(timings),
-                                         len(response.data) / 1024, statements[0],
-                                         response.status_code, statistics.median(cold),
-                                         cold_statements)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
+                for n, timer in enumerate(timers):
+                    warm[n].append(timer.get(timer.pages[index], cold=False))
+            for n, timer in enumerate(timers):
+                page, response = timer.pages[index], timer.response
+                results[n][page.label] = Timing(
+                    statistics.median(warm[n]), min(warm[n]), max(warm[n]),
+                    len(response.data) / 1024, timer.statements, response.status_code,
+                    statistics.median(cold[n]), cold_statements[n])
     return results
 
 
 def _print_pages(results: dict[str, Timing], compare: dict[str, Timing] | None = None) -> None:
     extra = f" {'vs dept, cold / warm':>21}" if compare else ""
     print("warm: the grid cache filled by earlier requests; cold: emptied before each request"
-          + ("; vs dept: this time over the department-only database's (cold: the reading of "
-             "the data; warm: one statement, whatever the data)" if compare else ""))
+          + ("; vs dept: this time over the department-only database's, the two timed in "
+             "turns request by request (cold: the reading of the data; warm: one statement, "
+             "whatever the data)" if compare else ""))
     print(f"{'page or partial':<38} {'warm ms':>8} {'[min-max]':>15} {'cold ms':>8} {'KiB':>7} "
           f"{'SQL':>7} {'HTTP':>4}{extra}")
     for label, t in results.items():

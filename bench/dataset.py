@@ -224,8 +224,11 @@ def _copy_postgresql(engine: sa.Engine, rows) -> Built:
             cursor.execute("SET session_replication_role = DEFAULT")
         connection.commit()
         with connection.cursor() as cursor:
+            # Vacuumed and analysed now, as a database in service has been: else autovacuum
+            # starts on the freshly loaded tables (millions of inserted rows) and competes with
+            # the timings for the CPU.
             connection.autocommit = True
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM (ANALYZE)")
             connection.autocommit = False
     finally:
         raw.close()
