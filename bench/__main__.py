@@ -334,9 +334,10 @@ def _export(url: str, built) -> None:
     r = json.loads(done.stdout.strip().splitlines()[-1])
     print(f"export {weeks} weeks x {dataset.INSPECTORS} inspectors (.xlsx, {r['bytes'] / 1024:.0f}"
           f" KiB): {r['seconds'] * 1000:.0f} ms; memory: {r['traced_peak_mb']:.1f} MB traced peak"
-          f" during one export, process max RSS {r['max_rss_mb']:.0f} MB (of which "
-          f"{r['app_rss_mb']:.0f} MB before the first export: the signed-in app, its libraries "
-          f"and locale data)")
+          f" during one export; the probe process' memory {r['rss_before_mb']:.0f} MB before "
+          f"the first export, {r['rss_after_mb']:.0f} MB after 5, max RSS {r['max_rss_mb']:.0f}"
+          f" MB ({r['app_rss_mb']:.0f} MB before any export: the app, its libraries and locale "
+          f"data, and the sign-in's scrypt)")
 
 
 GRIDS = ["planning grid (BER 1)", "unit grid, Tous", "unit grid, CE", "AE exams, busiest school"]

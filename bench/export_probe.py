@@ -14,6 +14,18 @@ import time
 import tracemalloc
 
 
+def _rss_mb() -> float:
+    """The process' resident memory now (Linux), in MB; 0 where /proc is not there."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def main(url: str, email: str, password: str, day: str, weeks: str) -> None:
     from rdvpl import create_app
 
@@ -22,7 +34,9 @@ def main(url: str, email: str, password: str, day: str, weeks: str) -> None:
     client = app.test_client()
     client.post("/connexion", data={"email": email, "password": password})
     path = f"/ber/planification/export?date={day}&semaines={weeks}"
-    rss_app = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before any export
+    # Before any export; the sign-in's password check (scrypt, 32 MB) has set the peak so far.
+    rss_app = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    resident_before = _rss_mb()
     client.get(path)  # warm-up: templates, mappers, statement cache
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     timings = []
@@ -41,6 +55,8 @@ def main(url: str, email: str, password: str, day: str, weeks: str) -> None:
         "traced_peak_mb": traced_peak / 2**20,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "app_rss_mb": rss_app / 1024,
+        "rss_before_mb": resident_before,
+        "rss_after_mb": _rss_mb(),
         "rss_growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024,
     }))
 
