@@ -356,8 +356,10 @@ def _throughput(url: str, built, timings: dict[str, Timing]) -> bool:
     median over the rounds; the heaviest page is the one with the lowest. Then the rest of the
     crash scenario of issue 9 (100 x Tous then 150 x CE); the page slowest to render (cold)
     with the grid cache off (every request a miss); and, when a Redis server answers, the
-    rounds again with the cache in Redis (behind each worker's LRU). Returns False when a
-    worker died or a request did not answer 200."""
+    rounds again with the cache in Redis (behind each worker's LRU). Every timed run also
+    gives the workers' CPU per request (the server's cost without the load generator's, which
+    runs on the same machine). Returns False when a worker died or a request did not answer
+    200."""
     slowest_cold = max(GRIDS, key=lambda label: timings[label].cold_ms)
     by_label = {p.label: p for p in pages(_ids_from_url(url, built))}
     code = built.departments[0]
@@ -368,43 +370,51 @@ def _throughput(url: str, built, timings: dict[str, Timing]) -> bool:
           f"({LOAD_REQUESTS}); load average {os.getloadavg()[0]:.1f}:")
     ok = True
 
-    def timed(port: int, path: str, n: int, cookie: str = "") -> load.LoadResult:
+    def timed(server: infra.Gunicorn, path: str, n: int, cookie: str = "") -> load.LoadResult:
         nonlocal ok
-        warm_up = load.run(port, [path] * WARM_UP, cookie=cookie)
-        result = load.run(port, [path] * n, cookie=cookie)
+        warm_up = load.run(server.port, [path] * WARM_UP, cookie=cookie)
+        cpu_before = server.workers_cpu()
+        result = load.run(server.port, [path] * n, cookie=cookie)
+        cpu_after = server.workers_cpu()
+        if cpu_before is not None and cpu_after is not None:
+            result.cpu_ms = (cpu_after - cpu_before) * 1000 / n
         ok = ok and not (result.failed or warm_up.failed)
         return result
 
     def line(label: str, n: int, result: load.LoadResult, extra: str = "") -> str:
-        return (f"  {label:<48} {n:>5} requests: {result.per_second:>8.1f} req/s, latency "
+        cpu = f", worker CPU {result.cpu_ms:.2f} ms/request" if result.cpu_ms else ""
+        return (f"  {label:<48} {n:>5} requests: {result.per_second:>8.1f} req/s{cpu}, latency "
                 f"median {statistics.median(result.latencies_ms or [0]):.0f} ms; statuses "
                 f"{result.statuses}, failures {len(result.errors)}{extra}"
                 f"{'  <-- NOT ALL 200' if result.failed else ''}")
 
-    def serve(title: str, hello_port: int, labels: list[str], rounds: int,
+    def serve(title: str, hello_server: infra.Gunicorn, labels: list[str], rounds: int,
               extra_env: dict, after: list[tuple[str, int]] = ()) -> dict[str, list[float]]:
-        """Each page's ratio to the hello in each round."""
+        """Each page's ratio to the hello in each round (and, in ``cpu_ratios``, the hello's
+        worker CPU per request over the page's)."""
         nonlocal ok
         ratios: dict[str, list[float]] = {label: [] for label in labels}
+        cpu_ratios[title] = {label: [] for label in labels}
         with infra.Gunicorn("app:app", workers=2, env={**env, **extra_env}) as server:
             cookies = {False: load.sign_in(server.port, built.agents[code], dataset.PASSWORD),
                        True: load.sign_in(server.port, built.busiest_school[code],
                                           dataset.PASSWORD)}
             for round_ in range(1, rounds + 1):
-                hello = timed(hello_port, "/", HELLO_REQUESTS)
+                hello = timed(hello_server, "/", HELLO_REQUESTS)
                 print(line(f"round {round_}: bare Flask hello", HELLO_REQUESTS, hello))
                 for label in labels:
                     page = by_label[label]
-                    result = timed(server.port, page.path, LOAD_REQUESTS,
-                                   cookies[page.as_school])
+                    result = timed(server, page.path, LOAD_REQUESTS, cookies[page.as_school])
                     ratio = result.per_second / hello.per_second
                     ratios[label].append(ratio)
+                    if result.cpu_ms and hello.cpu_ms:
+                        cpu_ratios[title][label].append(hello.cpu_ms / result.cpu_ms)
                     print(line(f"round {round_}: {label} {title}", LOAD_REQUESTS, result,
                                f"; {ratio:.1%} of the hello"))
             for label, n in after:
                 page = by_label[label]
                 print(line(f"{label} {title}", n,
-                           timed(server.port, page.path, n, cookies[page.as_school])))
+                           timed(server, page.path, n, cookies[page.as_school])))
             deaths = server.worker_deaths()
             if deaths:
                 ok = False
@@ -414,16 +424,17 @@ def _throughput(url: str, built, timings: dict[str, Timing]) -> bool:
         return ratios
 
     results: dict[str, dict[str, list[float]]] = {}
+    cpu_ratios: dict[str, dict[str, list[float]]] = {}
     with infra.Gunicorn("bench.hello:app", workers=2) as hello:
         crash_scenario = [("unit grid, Tous", 100), ("unit grid, CE", 150)]
-        results["(warm)"] = serve("(warm)", hello.port, GRIDS, ROUNDS, {}, crash_scenario)
-        results["(cache off)"] = serve("(cache off)", hello.port, [slowest_cold], 1,
+        results["(warm)"] = serve("(warm)", hello, GRIDS, ROUNDS, {}, crash_scenario)
+        results["(cache off)"] = serve("(cache off)", hello, [slowest_cold], 1,
                                        {"GRID_CACHE_URL": "off"})
         if infra.redis_reachable():
             from rdvpl.grid_cache import RedisCache
 
             RedisCache(infra.REDIS_URL).clear()
-            results["(Redis)"] = serve("(Redis)", hello.port, GRIDS, ROUNDS,
+            results["(Redis)"] = serve("(Redis)", hello, GRIDS, ROUNDS,
                                        {"GRID_CACHE_URL": infra.REDIS_URL})
     for title, ratios in results.items():
         medians = {label: statistics.median(values) for label, values in ratios.items()}
@@ -434,6 +445,13 @@ def _throughput(url: str, built, timings: dict[str, Timing]) -> bool:
               f"hello's throughput (median of {len(ratios[heaviest])} round(s))"
               + (" - the slowest page to render, every request rendered"
                  if title == "(cache off)" else ""))
+        by_cpu = {label: statistics.median(values)
+                  for label, values in cpu_ratios.get(title, {}).items() if values}
+        if by_cpu:
+            costliest = min(by_cpu, key=by_cpu.get)
+            print(f"    by worker CPU per request (the server's cost alone, without the load "
+                  f"generator's): {costliest} at {by_cpu[costliest]:.1%} of the hello's "
+                  f"(the hello's CPU per request over the page's, median of the rounds)")
     print(f"  load average after the runs {os.getloadavg()[0]:.1f}")
     if ok:
         print("  no worker died; every request answered 200")

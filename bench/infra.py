@@ -119,6 +119,20 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait()
 
+    def workers_cpu(self) -> float | None:
+        """CPU seconds (user + system) the workers have used so far: the server's own cost,
+        without the load generator's (Linux /proc; None elsewhere)."""
+        try:
+            pid = self.process.pid
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            ticks = 0
+            for child in children:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            return ticks / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 

@@ -22,6 +22,7 @@ class LoadResult:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # connection resets, truncated answers
     latencies_ms: list[float] = field(default_factory=list)
+    cpu_ms: float | None = None  # the server workers' CPU per request, when measured
 
     @property
     def per_second(self) -> float:
