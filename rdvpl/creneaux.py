@@ -321,6 +321,11 @@ def unassigned_summary(
         .join(Session.category)
         .where(
             Session.department_id == department_id,
+            # Implied by the session's department; said too, so that PostgreSQL reads the
+            # department's 60 inspectors by index instead of hashing every inspector of the
+            # country (which also tipped the plan into a parallel query: 11.8 -> 4.5 ms on the
+            # national database).
+            Inspector.department_id == department_id,
             Session.date.between(days[0], days[-1]),
             Unit.status == UnitStatus.DISPO,
             or_(Session.date > wall.date(),
