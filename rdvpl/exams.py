@@ -241,10 +241,13 @@ class ExamsView:
 
 def school_exams(
     school_id: int, category_code: str | None, *, past: bool, today: dt.date, page: int = 1,
+    categories: list[Category] | None = None,
 ) -> ExamsView:
-    """The school's categories, the one selected and one page of its exams by month
-    (4 statements when it has exams in the category, else 2)."""
-    categories = school_categories(school_id)
+    """The school's categories (``categories`` when the caller has read them already), the
+    one selected and one page of its exams by month (4 statements when it has exams in the
+    category, else 2)."""
+    if categories is None:
+        categories = school_categories(school_id)
     category = choose_category(categories, category_code)
     rows = scheduled_rows(school_id, category, past=past, today=today) if category else []
     page = max(1, min(page, (len(rows) - 1) // PAGE_ROWS + 1))

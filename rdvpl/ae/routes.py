@@ -27,10 +27,11 @@ from .forms import PAST, ExamsFilterForm
 PAGE = "ae/exams.html"
 
 
-def _view(filters: ExamsFilterForm, page: int = 1) -> ExamsView:
+def _view(filters: ExamsFilterForm, page: int = 1, categories=None) -> ExamsView:
     """The school's exams for the filters of the request (one page of rows)."""
     return school_exams(current_user.auto_ecole_id, filters.category_code,
-                        past=filters.past, today=dates.today(), page=page)
+                        past=filters.past, today=dates.today(), page=page,
+                        categories=categories)
 
 
 def _row_context(unit_id: int, filters: ExamsFilterForm) -> dict:
@@ -84,7 +85,7 @@ def _cached_view(filters: ExamsFilterForm, page: int):
     category = choose_category(categories, filters.category_code)
 
     def build():
-        view = _view(filters, page)
+        view = _view(filters, page, categories)
         return render_block(PAGE, "rows", view=view), {}
 
     parts = [school.id, category.code if category else None, filters.past, page, today]
