@@ -203,6 +203,15 @@ def load_session(token: str | None, *, touch: bool = True) -> User | None:
     return user
 
 
+def favourite_ids(user: User) -> frozenset[int]:
+    """The inspectors ``user`` marked as favourites: read with the sign-in session
+    (accounts.load_session), else one SQL statement."""
+    if user.favourite_ids is not None:
+        return user.favourite_ids
+    return frozenset(db.session.scalars(
+        select(FavouriteInspector.inspector_id).where(FavouriteInspector.user_id == user.id)))
+
+
 def end_session(token: str | None) -> None:
     """Sign-out: this browser's session is revoked (the others of the user stay)."""
     if token:

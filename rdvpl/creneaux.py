@@ -144,15 +144,6 @@ def inspector_choices(department_id: int, user_id: int | None = None) -> list[In
             for i, first, last, centre, fav in rows]
 
 
-def favourite_ids(user: User) -> frozenset[int]:
-    """The inspectors ``user`` marked as favourites: read with the sign-in session
-    (accounts.load_session), else one SQL statement."""
-    if user.favourite_ids is not None:
-        return user.favourite_ids
-    return frozenset(db.session.scalars(
-        select(FavouriteInspector.inspector_id).where(FavouriteInspector.user_id == user.id)))
-
-
 def default_inspector(choices: list[InspectorChoice]) -> InspectorChoice | None:
     """The inspector shown first, as in the guide: the agent's first favourite by name, else
     the first inspector by name (``choices`` are sorted by name)."""

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from . import dates, scopes
+from .accounts import favourite_ids
 from .extensions import db
 from .models import (
     Category,
     Centre,
-    FavouriteInspector,
     Inspector,
     Session,
     Tranche,
@@ -204,9 +204,7 @@ def planning_week(
                   if matches(i, search)]
     if not inspectors:
         return grid
-    favourites = set(db.session.scalars(
-        select(FavouriteInspector.inspector_id).where(FavouriteInspector.user_id == actor.id)
-    ))
+    favourites = favourite_ids(actor)  # read with the sign-in session
     inspectors.sort(key=lambda i: (i.id not in favourites, *name_key(i)))
     grid.total = len(inspectors)
     start = max(0, start)

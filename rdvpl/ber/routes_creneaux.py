@@ -17,6 +17,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block, render_blocks
 
 from .. import booking, candidates, dates, grid_cache, scopes
+from ..accounts import favourite_ids
 from ..creneaux import (
     CHUNK,
     CachedGrid,
@@ -24,7 +25,6 @@ from ..creneaux import (
     check_selection,
     creneaux_week,
     default_inspector,
-    favourite_ids,
     inspector_choices,
     search_schools,
     selection_by_day,

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from .. import dates, grid_cache, scopes
-from ..creneaux import favourite_ids
+from ..accounts import favourite_ids
 from ..errors import Conflict, DomainError, NotFound
 from ..export import EXPORT_MAX_WEEKS, export_table, planning_xlsx
 from ..extensions import db
