@@ -151,14 +151,10 @@ def _reserve(actor, department_id: int, wanted: dict, now) -> dict[int, list[Uni
         db.session.rollback()
         raise _lost_race(department_id, school_of) from None
     selected = scopes.units(department_id, all_ids)
-    for unit in selected:
-        if dates.has_started(unit.session.date, unit.start_time, now):
-            raise DomainError(f"L'unité {describe_unit(unit)} est passée : elle ne peut plus "
-                              "être attribuée. Aucune place n'a été réservée.",
-                              title="Réservation impossible")
-    for unit in selected:
-        if unit.status != UnitStatus.DISPO:
-            raise _not_dispo(unit, school_of[unit.id])
+    refusal = _refusal(selected, school_of, now)
+    if refusal is not None:
+        db.session.rollback()  # the locks go now, not when the refusal's page is rendered
+        raise refusal
     before = {unit.id: history.snapshot_unit(unit) for unit in selected}
 
     reserved_at = utcnow()
@@ -197,6 +193,20 @@ def _reserve(actor, department_id: int, wanted: dict, now) -> dict[int, list[Uni
         notify.reservation_email(school, reserved[school.id])
     db.session.commit()
     return reserved
+
+
+def _refusal(selected: list[Unit], school_of: dict, now) -> DomainError | None:
+    """Why the selected units cannot be reserved (the first one started, else the first one
+    no longer Dispo AE), or None."""
+    for unit in selected:
+        if dates.has_started(unit.session.date, unit.start_time, now):
+            return DomainError(f"L'unité {describe_unit(unit)} est passée : elle ne peut plus "
+                               "être attribuée. Aucune place n'a été réservée.",
+                               title="Réservation impossible")
+    for unit in selected:
+        if unit.status != UnitStatus.DISPO:
+            return _not_dispo(unit, school_of[unit.id])
+    return None
 
 
 def _lost_race(department_id: int, school_of: dict) -> Conflict:

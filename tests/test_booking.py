@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from rdvpl import booking, creneaux, dates, scopes
 from rdvpl.errors import Conflict, DomainError, NotFound
+from rdvpl.extensions import _SQLITE_BEGIN as SQLITE_BEGIN
 from rdvpl.extensions import db
 from rdvpl.models import (
     History,
@@ -107,6 +108,28 @@ def test_reserve_is_all_or_nothing_when_one_unit_is_taken(ber):
                     lambda: booking.reserve_units(ber, [u.id for u in chosen], school().id))
     assert booking.describe_unit(chosen[2]) in error.message
     assert "Alliance du 002" in error.message and "Aucune place n'a été réservée" in error.message
+
+
+def test_a_refused_reservation_holds_no_lock(ber):
+    """The units are locked before they are checked; a refusal lets them go at once, so that
+    another agent can change them while the refusal's page is still being rendered."""
+    ids = [u.id for u in units_of("MONTEIL", limit=2)]
+    booking.reserve_units(ber, [ids[1]], school("auto-ecole-aurige-2").id)
+    alliance_id = school().id
+    with pytest.raises(Conflict):
+        booking.reserve_units(ber, ids, alliance_id)
+    # No rollback here: what the refusal left open is what a request's page would render in.
+    with db.engine.connect() as other:
+        if other.dialect.name == "postgresql":
+            other.exec_driver_sql("SET lock_timeout = '1s'")
+        else:  # SQLite: the database's write lock, waited for 1 s at most
+            other.connection.driver_connection.execute("PRAGMA busy_timeout = 1000")
+            other = other.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+        changed = other.execute(sa.update(Unit).where(Unit.id == ids[0])
+                                .values(status=UnitStatus.INDISPO))
+        assert changed.rowcount == 1
+        other.rollback()
+    db.session.rollback()
 
 
 def test_reserve_refuses_an_indispo_unit(ber):
