@@ -214,3 +214,32 @@ def test_a_refresh_never_replaces_the_rows_under_an_open_dialog(agents):
     expect(dialog).to_be_hidden()
     expect(planned).to_be_focused()
     expect(second_b).to_be_visible(timeout=WITHIN)  # the refresh, asked again
+
+
+def test_the_agent_s_own_change_needs_no_refresh_of_its_grid(agents):
+    """The answer to agent A's reservation says the revision it committed (X-Grid-Committed):
+    A's page, one revision behind, takes it and asks for no refresh of rows that already show
+    the change; agent B's page, which did not make it, refreshes."""
+    a, b = agents
+    refreshes = {"a": 0, "b": 0}
+    a.on("request", lambda r: "/creneaux/actualisation" in r.url
+         and refreshes.__setitem__("a", refreshes["a"] + 1))
+    b.on("request", lambda r: "/creneaux/actualisation" in r.url
+         and refreshes.__setitem__("b", refreshes["b"] + 1))
+    open_week(b)
+    open_week(a)
+    before = int(a.locator("[data-live-revision]").get_attribute("data-live-revision"))
+    a.get_by_role("checkbox", name=unit_name(FRIDAY, "15:30", "16:00", "Dispo AE"),
+                  exact=True).check()
+    choose_school(a, "auto-ecole", "Alliance Auto-Ecole — Aurige ID : auto-ecole-aurige-1")
+    a.get_by_role("button", name="Valider la place d'examen").click()
+    expect(a.get_by_test_id("banner")).to_contain_text("Réservation enregistrée !")
+    expect(a.locator("[data-live-revision]")).to_have_attribute("data-live-revision",
+                                                                str(before + 1))
+
+    reserved = b.get_by_role("button", name=unit_name(FRIDAY, "15:30", "16:00",
+                                                        "Alliance Auto-Ecole"), exact=True)
+    expect(reserved).to_be_visible(timeout=WITHIN)  # B refreshed
+    a.wait_for_timeout(6_000)  # more than a poll's period after the answer
+    assert refreshes["b"] >= 1
+    assert refreshes["a"] == 0, refreshes

@@ -39,6 +39,7 @@ from markupsafe import Markup
 from sqlalchemy import inspect
 
 from . import dates, revision
+from .extensions import db
 from .sessions import planning_horizon
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,23 @@ def init_app(app: Flask) -> None:
     else:
         backend = local
     app.extensions["grid_cache"] = backend
+
+    @app.after_request
+    def _committed_revision(response):
+        """The answer to a request that changed the agent's department's grids says the
+        revision it committed (X-Grid-Committed): the page adopts it when it was one behind,
+        instead of refreshing its grid for its own change (app.js, live grids)."""
+        if not db.session.registry.has():
+            return response
+        session = db.session()
+        if not revision.committed_revision(session):  # nothing committed: no SQL either
+            return response
+        user = g.get("_login_user")
+        department_id = getattr(user, "department_id", None)  # loaded by the answer's page
+        written = revision.committed_revision(session, department_id)
+        if written is not None:
+            response.headers["X-Grid-Committed"] = str(written)
+        return response
 
 
 def backend():

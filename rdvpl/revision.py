@@ -40,19 +40,44 @@ def current(department_id: int) -> int:
     return value or 0
 
 
+# The revisions _increase writes ({department id: revision}), kept once the commit succeeded,
+# for the answer to the request (committed_revision): the agent's own page adopts the revision
+# of its own change instead of refreshing its grid for it.
+_WRITING = "rdvpl_grid_writing"
+_WRITTEN = "rdvpl_grid_written"
+
+
 @event.listens_for(OrmSession, "before_commit")
 def _increase(session: OrmSession) -> None:
     departments = session.info.pop(_KEY, None)
     for department_id in sorted(departments or ()):
-        session.execute(
+        written = session.execute(
             update(Department)
             .where(Department.id == department_id)
             .values(grid_revision=Department.grid_revision + 1)
+            .returning(Department.grid_revision)
             .execution_options(synchronize_session=False)
-        )
+        ).scalar_one_or_none()
+        if written is not None:
+            session.info.setdefault(_WRITING, {})[department_id] = written
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _written(session: OrmSession) -> None:
+    session.info.setdefault(_WRITTEN, {}).update(session.info.pop(_WRITING, {}))
+
+
+def committed_revision(session: OrmSession, department_id: int | None = None):
+    """The department's revision as a commit of this session wrote it, or None (without a
+    department: every revision written, {department id: revision}). The page that made the
+    change was at that revision minus one when nobody else changed the grids in between: it
+    then shows the change already, and needs no refresh."""
+    written = session.info.get(_WRITTEN, {})
+    return written if department_id is None else written.get(department_id)
 
 
 @event.listens_for(OrmSession, "after_rollback")
 @event.listens_for(OrmSession, "after_soft_rollback")
 def _forget(session: OrmSession, *args) -> None:  # noqa: ARG001
     session.info.pop(_KEY, None)
+    session.info.pop(_WRITING, None)

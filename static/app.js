@@ -422,7 +422,7 @@
 // others in the polite live region #live-notice. The focus and the scroll stay where they were.
 // A refresh waits while a dialog is open or a request of the page is in flight; an answer that
 // arrives after the agent ticked or unticked something, or opened a dialog, is dropped and
-// asked again.
+// asked again. The agent's own changes need none (X-Grid-Committed).
 (function () {
   "use strict";
   const EVERY = 5000;
@@ -524,6 +524,19 @@
     kept = remember(grid);
     const root = page();
     if (root) root.dataset.liveRevision = revision;
+  });
+
+  // The answer to the agent's own change says the revision it committed: one past the page's
+  // when nobody else changed the grids in between, and the answer shows the change already,
+  // so the page takes that revision instead of refreshing its rows for its own change.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const xhr = event.detail.xhr;
+    const committed = xhr && xhr.getResponseHeader("X-Grid-Committed");
+    const root = page();
+    if (committed === null || !root) return;
+    if (Number(root.dataset.liveRevision) + 1 === Number(committed)) {
+      root.dataset.liveRevision = committed;
+    }
   });
 
   document.addEventListener("htmx:afterSwap", function () {

@@ -14,6 +14,7 @@ from rdvpl import creneaux, dates
 from rdvpl.extensions import db
 from rdvpl.models import (
     AutoEcole,
+    Department,
     FavouriteInspector,
     History,
     Inspector,
@@ -551,3 +552,30 @@ def test_week_grid_statement_count_does_not_grow_with_inspectors(app, client, pa
         assert page.count("Session 1") == shown(n)
         client.post("/deconnexion")
     assert measured[small] == measured[large]
+
+
+def test_a_change_answers_the_revision_it_committed_and_a_refusal_none(ber, demo):
+    """X-Grid-Committed: the department's revision as the change's commit wrote it (one past
+    the page's when nobody else changed the grids: the page takes it instead of refreshing)."""
+    def revision() -> int:
+        with demo.app_context():
+            return db.session.scalar(sa.select(Department.grid_revision)
+                                     .join(User, User.department_id == Department.id)
+                                     .where(User.email == "ber011@example.test"))
+
+    page = ber.get("/ber/creneaux", query_string=week())
+    assert "X-Grid-Committed" not in page.headers  # a read commits nothing
+    assert f'data-live-revision="{revision()}"' in page.get_data(as_text=True)
+    ids = units_on(demo, "DUMAS", FRIDAY, start=dt.time(15, 30))
+    before = revision()
+    response = ber.post("/ber/creneaux/reservation",
+                        data={"unit": ids[:1], "school_id": school_id(demo), **week()},
+                        headers=HX)
+    assert response.status_code == 200
+    assert response.headers["X-Grid-Committed"] == str(before + 1) == str(revision())
+
+    refused = ber.post("/ber/creneaux/reservation",
+                       data={"unit": ids[:1], "school_id": school_id(demo), **week()},
+                       headers=HX)
+    assert refused.status_code == 409 and "X-Grid-Committed" not in refused.headers
+    assert revision() == before + 1
