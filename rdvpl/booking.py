@@ -20,7 +20,7 @@ from . import candidates, dates, history, notify, scopes
 from .dates import jour_date, utcnow
 from .errors import Conflict, DomainError, NotFound
 from .extensions import db, write_transaction
-from .models import Department, History, Role, Session, Unit, UnitStatus
+from .models import Department, History, Role, Unit, UnitStatus
 
 # ---------------------------------------------------------------------------------------------
 # BER: reserve units for a school, cancel an exam, set a unit's status (BER 4-5)
@@ -143,14 +143,10 @@ def _reserve(actor, department_id: int, wanted: dict, now) -> dict[int, list[Uni
     school_of = {i: school for school, ids in wanted.items() for i in ids}
     all_ids = set(school_of)
     try:
-        db.session.execute(
-            select(Unit.id).join(Unit.session)
-            .where(Unit.id.in_(all_ids), Session.department_id == department_id)
-            .order_by(Unit.id).with_for_update(of=Unit))
+        selected = scopes.units(department_id, all_ids, lock=True)
     except DBAPIError:  # deadlock or lock timeout: treated as a lost race
         db.session.rollback()
         raise _lost_race(department_id, school_of) from None
-    selected = scopes.units(department_id, all_ids)
     refusal = _refusal(selected, school_of, now)
     if refusal is not None:
         db.session.rollback()  # the locks go now, not when the refusal's page is rendered

@@ -224,16 +224,13 @@ def init_app(app: Flask) -> None:
         """The answer to a request that changed the agent's department's grids says the
         revision it committed (X-Grid-Committed): the page adopts it when it was one behind,
         instead of refreshing its grid for its own change (app.js, live grids)."""
-        if not db.session.registry.has():
-            return response
-        session = db.session()
-        if not revision.committed_revision(session):  # nothing committed: no SQL either
-            return response
-        user = g.get("_login_user")
-        department_id = getattr(user, "department_id", None)  # loaded by the answer's page
-        written = revision.committed_revision(session, department_id)
-        if written is not None:
-            response.headers["X-Grid-Committed"] = str(written)
+        written = revision.committed_revisions(db.session()) if db.session.registry.has() \
+            else {}
+        if written:  # else nothing committed, and no SQL either
+            # The user was loaded again by the answer's page, after the commit.
+            department_id = getattr(g.get("_login_user"), "department_id", None)
+            if department_id in written:
+                response.headers["X-Grid-Committed"] = str(written[department_id])
         return response
 
 

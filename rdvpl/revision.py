@@ -41,7 +41,7 @@ def current(department_id: int) -> int:
 
 
 # The revisions _increase writes ({department id: revision}), kept once the commit succeeded,
-# for the answer to the request (committed_revision): the agent's own page adopts the revision
+# for the answer to the request (committed_revisions): the agent's own page adopts the revision
 # of its own change instead of refreshing its grid for it.
 _WRITING = "rdvpl_grid_writing"
 _WRITTEN = "rdvpl_grid_written"
@@ -67,13 +67,11 @@ def _written(session: OrmSession) -> None:
     session.info.setdefault(_WRITTEN, {}).update(session.info.pop(_WRITING, {}))
 
 
-def committed_revision(session: OrmSession, department_id: int | None = None):
-    """The department's revision as a commit of this session wrote it, or None (without a
-    department: every revision written, {department id: revision}). The page that made the
-    change was at that revision minus one when nobody else changed the grids in between: it
-    then shows the change already, and needs no refresh."""
-    written = session.info.get(_WRITTEN, {})
-    return written if department_id is None else written.get(department_id)
+def committed_revisions(session: OrmSession) -> dict[int, int]:
+    """The revisions the commits of this session wrote, {department id: revision}. The page
+    that made the change was at that revision minus one when nobody else changed the grids in
+    between: it then shows the change already, and needs no refresh."""
+    return session.info.get(_WRITTEN, {})
 
 
 @event.listens_for(OrmSession, "after_rollback")

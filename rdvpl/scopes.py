@@ -130,14 +130,21 @@ def session(department_id: int, session_id, *, message: str = SESSION_NOT_FOUND,
     return found
 
 
-def units(department_id: int, unit_ids) -> list[Unit]:
+def units(department_id: int, unit_ids, *, lock: bool = False) -> list[Unit]:
     """The units (with session, inspector, centre, category, school), sorted by date and hour;
-    NotFound if any id is unknown, tampered or of another department."""
+    NotFound if any id is unknown, tampered or of another department. ``lock``: the units are
+    locked first (FOR UPDATE on PostgreSQL), in unit-id order, so that overlapping changes wait
+    for each other instead of deadlocking."""
     ids = set(unit_ids)
     if not ids:
         return []
     if not all(isinstance(i, int) for i in ids):
         raise NotFound(UNIT_NOT_FOUND)
+    if lock:
+        db.session.execute(
+            select(Unit.id).join(Unit.session)
+            .where(Unit.id.in_(ids), Session.department_id == department_id)
+            .order_by(Unit.id).with_for_update(of=Unit))
     found = db.session.scalars(
         select(Unit).join(Unit.session)
         .where(Unit.id.in_(ids), Session.department_id == department_id)

@@ -219,8 +219,8 @@ def test_database_refuses_a_unit_taken_after_the_check(ber, monkeypatch):
     real = scopes.units
     calls = []
 
-    def stale_read(department_id, unit_ids):
-        found = real(department_id, unit_ids)
+    def stale_read(department_id, unit_ids, **options):
+        found = real(department_id, unit_ids, **options)
         if not calls:  # the first read (the checks) is stale: it still sees Dispo AE
             for unit in found:
                 set_committed_value(unit, "status", UnitStatus.DISPO)
