@@ -11,7 +11,8 @@ died of SIGSEGV in pymalloc (issue 9; found with valgrind, ``make bench`` reprod
 worker in two died within ~30 requests of the unit grid at department scale). Collections at
 request boundaries are equivalent in work, and cannot interrupt an attribute store.
 
-Each worker also starts its e-mail delivery loop as soon as it has loaded the app.
+Each worker also starts its e-mail delivery loop as soon as it has loaded the app, and stops it
+when it exits, after the mail in flight is recorded.
 """
 
 import gc
@@ -35,6 +36,20 @@ def start_mail_delivery(worker) -> None:
 
     if isinstance(worker.wsgi, Flask) and notify.delivery_loop(worker.wsgi) is not None:
         worker.log.info("E-mail delivery loop started")
+
+
+def worker_exit(server, worker):
+    """A worker told to stop (a restart, a deploy) lets its delivery loop record the mail it is
+    sending before the process ends: killed in between, the mail would stay claimed and be sent
+    a second time once its lease expired. gunicorn also calls this in the master, which has no
+    loop of its own."""
+    from flask import Flask
+
+    from rdvpl import notify
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        notify.stop_delivery_loop(app)
 
 
 def post_request(worker, req, environ, resp):

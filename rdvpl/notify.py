@@ -179,14 +179,15 @@ def _new_message_id() -> str:
 
 def deliver_pending(
     app: Flask, *, ignore_backoff: bool = False, include_failed: bool = False,
-    limit: int = ROUND_LIMIT,
+    limit: int = ROUND_LIMIT, stop: threading.Event | None = None,
 ) -> dict:
     """Send the due mails, one claimed at a time, oldest first. Returns {'sent': n, 'failed': n}
     ('failed': not delivered by this round).
 
     ``ignore_backoff`` also sends the mails waiting before their next try; ``include_failed``
     also tries the mails en échec once more. An unreachable server ends the round at once: the
-    next round (or the next command) tries again."""
+    next round (or the next command) tries again. Once ``stop`` is set, the round ends after
+    the mail in flight, recorded sent or not."""
     counts = {"sent": 0, "failed": 0}
     if not app.config.get("MAIL_SERVER"):
         return counts
@@ -194,7 +195,7 @@ def deliver_pending(
         engine = db.engine
         _give_up_overdue(app, engine)
         tried: list[int] = []
-        while len(tried) < limit:
+        while len(tried) < limit and not (stop and stop.is_set()):
             row = _claim_next(app, engine, tried, ignore_backoff, include_failed)
             if row is None:
                 break
@@ -382,6 +383,8 @@ class _DeliveryLoop:
         return self.pid == os.getpid() and self._thread.is_alive()
 
     def stop(self) -> None:
+        """Ask the loop to stop and wait for it: the mail in flight is answered (within
+        MAIL_TIMEOUT per SMTP step) and recorded, no other one is claimed."""
         self._stop.set()
         self._wake.set()
         self._thread.join(_setting(self.app, "MAIL_TIMEOUT", 10) * 3 + 5)
@@ -392,7 +395,7 @@ class _DeliveryLoop:
             full_round = False
             if _loop_wanted(self.app):
                 try:
-                    counts = deliver_pending(self.app)
+                    counts = deliver_pending(self.app, stop=self._stop)
                     full_round = counts["sent"] + counts["failed"] >= ROUND_LIMIT
                 except Exception:  # database down...: the outbox keeps the mails
                     log.exception("Outbox delivery round failed")
@@ -437,7 +440,8 @@ def delivery_loop(app: Flask) -> _DeliveryLoop | None:
 
 
 def stop_delivery_loop(app: Flask) -> None:
-    """Stop this process's loop (tests, between apps sharing a database)."""
+    """Stop this process's loop, letting the mail in flight be recorded (a gunicorn worker's
+    exit, tests, between apps sharing a database)."""
     loop = app.extensions.pop(_LOOP_KEY, None)
     if loop is not None and loop.pid == os.getpid():
         loop.stop()

@@ -34,7 +34,8 @@ class MailSink:
     whatever it answered. Set ``answer`` (e.g. "554 5.7.1 Refusé") to refuse each e-mail with
     that reply; ``hold_from = n`` makes the n-th e-mail received (and later ones) wait, unanswered,
     until ``release()`` (``holding`` is set meanwhile), then refuses it with 451: a server that
-    never accepted it.
+    never accepted it. ``answer_after = s`` makes the server take ``s`` seconds to accept each
+    e-mail (``received`` is set as soon as one has arrived): a mail in flight.
     """
 
     def __init__(self, port: int | None = None):
@@ -43,6 +44,8 @@ class MailSink:
         self.answer: str | None = None
         self.hold_from: int | None = None
         self.holding = threading.Event()
+        self.answer_after = 0.0
+        self.received = threading.Event()
         self._released = threading.Event()
         self._lock = threading.Lock()
         self.port = port or free_port()
@@ -60,6 +63,7 @@ class MailSink:
                     sink.attempts.append(msg)
                     held = sink.hold_from is not None and len(sink.attempts) >= sink.hold_from
                     answer = sink.answer
+                sink.received.set()
                 if held:
                     sink.holding.set()
                     while not sink._released.is_set():
@@ -67,6 +71,8 @@ class MailSink:
                     return "451 4.3.0 Not accepted"
                 if answer:
                     return answer
+                if sink.answer_after:
+                    await asyncio.sleep(sink.answer_after)
                 with sink._lock:
                     sink.messages.append(msg)
                 return "250 OK"

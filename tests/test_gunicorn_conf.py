@@ -62,16 +62,13 @@ def test_gunicorn_workers_started_from_the_project_folder_collect_between_reques
     assert server.worker_deaths() == []
 
 
-def test_each_worker_delivers_the_pending_mail_without_waiting_for_a_request(tmp_path):
-    """Mail queued while the server was down or idle (a restart at night, an SMTP outage) goes
-    out as soon as the workers are up: their delivery loops start with the worker
-    (gunicorn.conf.py), not with the first request each serves."""
+def _outbox_with_one_mail(tmp_path):
+    """A migrated SQLite database whose outbox holds one pending mail, and an app on it."""
     from flask_migrate import upgrade
 
     from rdvpl import create_app
     from rdvpl.extensions import db
     from rdvpl.models import OutboxMail
-    from tests.mailsink import MailSink
 
     url = f"sqlite:///{tmp_path / 'outbox.sqlite'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "MAIL_DELIVERY": "off", "TESTING": True})
@@ -82,6 +79,18 @@ def test_each_worker_delivers_the_pending_mail_without_waiting_for_a_request(tmp
                                   body_text="Envoyé par la boucle du worker.", body_html=""))
         db.session.commit()
         db.engine.dispose()
+    return app, url
+
+
+def test_each_worker_delivers_the_pending_mail_without_waiting_for_a_request(tmp_path):
+    """Mail queued while the server was down or idle (a restart at night, an SMTP outage) goes
+    out as soon as the workers are up: their delivery loops start with the worker
+    (gunicorn.conf.py), not with the first request each serves."""
+    from rdvpl.extensions import db
+    from rdvpl.models import OutboxMail
+    from tests.mailsink import MailSink
+
+    app, url = _outbox_with_one_mail(tmp_path)
     sink = MailSink().start()
     try:
         with Gunicorn("app:app", workers=2, env={
@@ -95,4 +104,30 @@ def test_each_worker_delivers_the_pending_mail_without_waiting_for_a_request(tmp
         sink.stop()
     with app.app_context():
         assert db.session.scalar(db.select(OutboxMail.status)) == "sent"
+        db.engine.dispose()
+
+
+def test_a_worker_told_to_stop_first_records_the_mail_it_is_sending(tmp_path):
+    """A restart (SIGTERM: a deploy, a scale-down) while a mail is in flight: the worker waits
+    for the server's answer and records the mail sent before it exits, instead of leaving it
+    claimed, to be sent a second time once its lease has expired."""
+    from rdvpl.extensions import db
+    from rdvpl.models import OutboxMail
+    from tests.mailsink import MailSink
+
+    app, url = _outbox_with_one_mail(tmp_path)
+    sink = MailSink().start()
+    sink.answer_after = 2.0
+    try:
+        with Gunicorn("app:app", workers=1, env={
+                "DATABASE_URL": url, "SECRET_KEY": "test-only", "MAIL_SERVER": "127.0.0.1",
+                "MAIL_PORT": str(sink.port), "MAIL_DELIVERY": "thread"}) as server:
+            assert sink.received.wait(20)  # the server has the mail and has not answered yet
+        assert server.worker_deaths() == []
+        assert [m["Subject"] for m in sink.messages] == ["En attente"]
+    finally:
+        sink.stop()
+    with app.app_context():
+        mail = db.session.scalars(db.select(OutboxMail)).one()
+        assert (mail.status, mail.claimed_until, mail.attempts) == ("sent", None, 1)
         db.engine.dispose()

@@ -100,6 +100,23 @@ def test_each_process_starts_its_own_loop_and_a_fork_gets_a_new_one(app, smtp):
     assert notify.delivery_loop(app) is parent_loop
 
 
+def test_a_stopped_loop_records_the_mail_in_flight_and_claims_no_other(app, smtp):
+    """A worker's exit stops its loop (gunicorn.conf.py): the mail the server is accepting is
+    recorded sent, the next ones stay pending, unclaimed, for the other processes."""
+    from rdvpl import notify
+
+    app.config.update(MAIL_DELIVERY="off")
+    queue(app, 3)
+    smtp.answer_after = 1.0
+    in_thread_mode(app)
+    notify.delivery_loop(app)
+    assert smtp.received.wait(10)  # the first mail is in flight
+    notify.stop_delivery_loop(app)
+    assert [m["Subject"] for m in smtp.messages] == ["Mail 0"]
+    assert [(r.status, r.claimed_until) for r in rows(app)] == [
+        ("sent", None), ("pending", None), ("pending", None)]
+
+
 def test_loop_not_started_when_delivery_is_sync_or_off_or_no_server(app):
     from rdvpl import notify
 
