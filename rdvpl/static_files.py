@@ -43,7 +43,9 @@ def init_app(app: Flask) -> None:
     prefix = app.static_url_path.rstrip("/") + "/"
     served = WhiteNoise(app.wsgi_app, max_age=None, allow_all_origins=False)
     served.files = files
-    app.wsgi_app = _CacheControl(served, prefix, versions, _security_headers())
+    from . import SECURITY_HEADERS  # WhiteNoise answers before Flask: nosniff matters most here
+
+    app.wsgi_app = _CacheControl(served, prefix, versions, list(SECURITY_HEADERS))
 
 
 @functools.cache
@@ -56,16 +58,6 @@ def _prepared(source: Path, build: Path, prefix: str) -> tuple[dict, dict]:
     index = WhiteNoise(None, root=str(build), prefix=prefix, max_age=None,
                        allow_all_origins=False)
     return versions, index.files
-
-
-def _security_headers() -> list[tuple[str, str]]:
-    """The headers flask-talisman gives every Flask response, for the files WhiteNoise serves
-    before Flask sees the request (nosniff matters most there)."""
-    from . import CONTENT_SECURITY_POLICY
-
-    policy = "; ".join(f"{k} {v}" for k, v in CONTENT_SECURITY_POLICY.items())
-    return [("Content-Security-Policy", policy), ("X-Content-Type-Options", "nosniff"),
-            ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin")]
 
 
 class _CacheControl:

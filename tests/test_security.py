@@ -81,6 +81,7 @@ def assert_security_headers(response):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Permissions-Policy"] == "browsing-topics=()"
 
 
 @pytest.mark.parametrize("htmx", [False, True])
@@ -110,6 +111,23 @@ def test_the_session_cookie_is_secure_when_configured(demo):
                                                "password": "demo-ber-011"})
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_over_https_with_secure_cookies_browsers_are_told_to_keep_to_https(_schema):
+    """HSTS: only on an https request (behind the proxy, PROXY_FIX) and only when the
+    deployment says it is served over https (SESSION_COOKIE_SECURE)."""
+    for secure in (True, False):
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": _schema,
+                          "MAIL_DELIVERY": "off", "SESSION_COOKIE_SECURE": secure,
+                          "PROXY_FIX": 1})
+        client = app.test_client()
+        over_https = client.get("/connexion", headers={"X-Forwarded-Proto": "https"})
+        assert_security_headers(over_https)
+        assert over_https.headers.get("Strict-Transport-Security") == (
+            "max-age=31536000; includeSubDomains" if secure else None)
+        assert "Strict-Transport-Security" not in client.get("/connexion").headers
+        with app.app_context():
+            db.engine.dispose()
 
 
 def test_the_session_cookie_is_not_secure_by_default(demo, client):
