@@ -56,6 +56,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=str(config.INSTANCE_DIR),
     )
     app.config.from_mapping(config.from_environment())
+    from .request_memo import SessionCookies
+
+    app.session_interface = SessionCookies()
     from .web import IdConverter
 
     app.url_map.converters["id"] = IdConverter

@@ -1,9 +1,10 @@
 """Flask extensions, created at module level and bound in create_app()."""
 
+import functools
 import sqlite3
 import time
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, has_request_context, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name, get_remote_address
 from flask_login import LoginManager
@@ -40,22 +41,37 @@ _LIMITED_ENDPOINTS = "rdvpl.rate_limited_endpoints"
 
 
 def note_rate_limited(app: Flask) -> None:
-    """Remember which endpoints declare a limit (``@limiter.limit`` on their view), once the
-    blueprints are registered: every other request skips Flask-Limiter's work of finding out
-    that no limit applies to it (a twentieth of a page served from the grid cache). Only when
-    no default or application-wide limit is configured, which would apply everywhere."""
+    """Once the blueprints are registered, run Flask-Limiter's request hooks only for the
+    endpoints whose views declare a limit (``@limiter.limit``): every other request skips its
+    work of finding out that no limit applies to it (a twelfth of a page served from the grid
+    cache). A decorated view checks its limits itself when called; the hooks add the
+    conditional deductions (``deduct_when``) after it. Only when no default or
+    application-wide limit is configured, which would apply everywhere."""
     if app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION"):
         return
     marked = limiter._marked_for_limiting  # noqa: SLF001 - what @limiter.limit records
-    app.extensions[_LIMITED_ENDPOINTS] = frozenset(
-        endpoint for endpoint, view in app.view_functions.items()
-        if get_qualified_name(view) in marked)
+    limited = frozenset(endpoint for endpoint, view in app.view_functions.items()
+                        if get_qualified_name(view) in marked)
+    app.extensions[_LIMITED_ENDPOINTS] = limited
 
+    def its_own(hook) -> bool:
+        bound = getattr(hook, "__self__", None) or next(iter(getattr(hook, "args", ())), None)
+        return bound is limiter
 
-@limiter.request_filter
-def _no_limit_declared() -> bool:
-    limited = current_app.extensions.get(_LIMITED_ENDPOINTS)
-    return limited is not None and request.endpoint not in limited
+    def only_where_limited(hook, answer_of_a_skip):
+        @functools.wraps(hook)
+        def guarded(*args):
+            if request.endpoint in limited:
+                return hook(*args)
+            return answer_of_a_skip(*args)
+        return guarded
+
+    for hooks, skip in ((app.before_request_funcs, lambda: None),
+                        (app.after_request_funcs, lambda response: response),
+                        (app.teardown_request_funcs, lambda error=None: None)):
+        chain = hooks.get(None, [])
+        hooks[None] = [only_where_limited(hook, skip) if its_own(hook) else hook
+                       for hook in chain]
 
 
 @event.listens_for(Engine, "connect")

@@ -34,12 +34,12 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, make_response, request
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import inspect
 
 from . import dates, revision
 from .extensions import db
+from .request_memo import form_token
 from .sessions import planning_horizon
 
 log = logging.getLogger(__name__)
@@ -355,13 +355,13 @@ def page(department_id: int, kind: str, parts, render: Callable[[], Response]) -
             return _with_token(response)
         hit = (PageBody(response.get_data(as_text=True)), {PAGE: True})
         store.set(key, hit)
-    return make_response(hit[0].with_token(generate_csrf()))
+    return make_response(hit[0].with_token(form_token()))
 
 
 def _with_token(response: Response) -> Response:
     if not response.direct_passthrough and CSRF_PLACEHOLDER.encode() in response.get_data():
         response.set_data(response.get_data(as_text=True).replace(CSRF_PLACEHOLDER,
-                                                                  generate_csrf()))
+                                                                  form_token()))
     return response
 
 

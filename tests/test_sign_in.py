@@ -270,3 +270,17 @@ def test_the_limits_apply_to_these_endpoints_and_the_others_skip_the_limiter(app
     request skips Flask-Limiter (extensions.note_rate_limited)."""
     assert app.extensions["rdvpl.rate_limited_endpoints"] == {
         "auth.login", "auth.forgot_password", "auth.change_password", "ae.agenda_feed"}
+
+
+def test_only_the_limited_endpoints_run_the_limiter(app, client, monkeypatch):
+    from rdvpl.extensions import limiter
+
+    consulted = []
+    identify = limiter.identify_request
+    monkeypatch.setattr(limiter, "identify_request", lambda: consulted.append(1) or identify())
+    assert client.get("/sante").status_code == 200
+    assert client.get("/ber/planification").status_code == 302  # to the sign-in
+    assert client.get("/nulle-part").status_code == 404
+    assert consulted == []
+    client.post("/connexion", data={"email": "x@example.test", "password": "faux"})
+    assert consulted  # the sign-in's POST is counted
