@@ -28,8 +28,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +37,7 @@ from sqlalchemy import inspect
 
 from . import dates, revision
 from .extensions import db
-from .request_memo import form_token
+from .request_memo import BoundedMemo, form_token
 from .sessions import planning_horizon
 
 log = logging.getLogger(__name__)
@@ -87,26 +85,14 @@ def _weight(value) -> int:
     return len(value[0]) + 64
 
 
-class LocalCache:
+class LocalCache(BoundedMemo):
     """A thread-safe LRU (one per gunicorn worker) of at most ``size`` entries and ``max_mb``
     megabytes of HTML, the least recently used dropped first."""
 
     def __init__(self, size: int = DEFAULT_SIZE, max_mb: float = DEFAULT_MAX_MB):
-        self.size = size
+        super().__init__(size)
         self.max_chars = int(max_mb * 1024 * 1024)
         self.chars = 0
-        self._entries: OrderedDict[str, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: str):
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
 
     def set(self, key: str, value) -> None:
         weight = _weight(value)

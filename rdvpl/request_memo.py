@@ -41,6 +41,9 @@ class BoundedMemo:
         self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def get(self, key):
         with self._lock:
             value = self._entries.get(key)
@@ -98,7 +101,7 @@ def form_token() -> str:
     """``generate_csrf()``, the same signed token for FORM_TOKEN_SECONDS per session token."""
     if "csrf_token" in g or "csrf_token" not in session:
         return generate_csrf()  # already signed for this request, or a new session token
-    memo = _memo(current_app._get_current_object(), _FORM_TOKENS)  # noqa: SLF001
+    memo = _memo(current_app, _FORM_TOKENS)
     raw = session["csrf_token"]
     known = memo.get(raw)
     now = time.monotonic()

@@ -140,14 +140,13 @@ def units(department_id: int, unit_ids, *, lock: bool = False) -> list[Unit]:
         return []
     if not all(isinstance(i, int) for i in ids):
         raise NotFound(UNIT_NOT_FOUND)
+    in_department = (Unit.id.in_(ids), Session.department_id == department_id)
     if lock:
-        db.session.execute(
-            select(Unit.id).join(Unit.session)
-            .where(Unit.id.in_(ids), Session.department_id == department_id)
-            .order_by(Unit.id).with_for_update(of=Unit))
+        db.session.execute(select(Unit.id).join(Unit.session).where(*in_department)
+                           .order_by(Unit.id).with_for_update(of=Unit))
     found = db.session.scalars(
         select(Unit).join(Unit.session)
-        .where(Unit.id.in_(ids), Session.department_id == department_id)
+        .where(*in_department)
         .options(
             contains_eager(Unit.session).options(
                 joinedload(Session.inspector), joinedload(Session.centre),
