@@ -109,7 +109,9 @@ def test_the_reset_link_lives_one_hour(demo, client, monkeypatch):
 def test_a_tampered_link_is_refused(demo, client):
     ask_for_link(client)
     path = link_path(reset_mails(demo)[0])
-    response = client.get(path[:-3] + ("abc" if not path.endswith("abc") else "xyz"))
+    head, signature = path.rsplit(".", 1)
+    # The signature's first character: the last one holds padding bits that decoding drops.
+    response = client.get(f"{head}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}")
     assert response.status_code == 400 and EXPIRED in response.get_data(as_text=True)
 
 
