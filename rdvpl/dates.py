@@ -94,7 +94,10 @@ def one_year_after(day: dt.date) -> dt.date:
 
 
 def monday_of(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
+    """The Monday of the week that holds ``day``. A week runs Monday to Saturday (SPEC "Week"),
+    so a Sunday belongs to the week it opens onto: on a Sunday, the grids, the export and the
+    week copy start tomorrow, not at the week that has just ended."""
+    return day + dt.timedelta(days=1 if day.weekday() == 6 else -day.weekday())
 
 
 def week_days(monday: dt.date) -> list[dt.date]:
