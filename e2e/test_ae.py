@@ -70,6 +70,7 @@ def _ber_reserves_three_for_alliance(ber, day: dt.date) -> None:
     expect(ber.locator("#selection")).to_contain_text("3 unités sélectionnées")
     ber.get_by_label("Raison sociale de l'auto-école ou ID Aurige").fill("alliance auto")
     ber.get_by_role("option", name="Alliance Auto-Ecole").tap()
+    expect(ber.get_by_text("Auto-école choisie")).to_contain_text("Alliance Auto-Ecole")
     ber.get_by_role("button", name="Valider la place d'examen").tap()
     expect(ber.get_by_test_id("banner")).to_contain_text("Réservation enregistrée !")
     expect(ber.get_by_role("button", name=_unit_name(day, "08:30 - 09:00",

@@ -131,6 +131,8 @@ def test_a_new_department_from_the_screens_to_the_day_sheet(new_page, mail_sink)
     expect(option).to_be_visible()
     settled(agent)
     option.click()
+    # The choice swaps the panel, its button included: validate on the panel that holds it.
+    expect(agent.get_by_text("Auto-école choisie")).to_contain_text("Auto-école du Roussillon")
     agent.get_by_role("button", name="Valider la place d'examen").click()
     expect(banner(agent)).to_contain_text("Réservation enregistrée !")
     mail_sink.wait_for(lambda m: m["To"] == SCHOOL)
