@@ -210,9 +210,9 @@ def test_the_day_after_the_horizon_opens_on_the_next_day(app, ber, monkeypatch):
     who = dumas(app)
     horizon = dates.one_year_after(dates.today())
     beyond = horizon + dt.timedelta(days=1)
-    while beyond.weekday() >= 5 or dates.public_holiday(beyond) \
+    while beyond.weekday() not in (1, 2, 3, 4) or dates.public_holiday(beyond) \
             or dates.public_holiday(beyond - dt.timedelta(days=1)):
-        beyond += dt.timedelta(days=1)  # a weekday whose eve is an ordinary day too
+        beyond += dt.timedelta(days=1)  # Tuesday to Friday: its eve is a weekday of its week
     today = dates.today() + (beyond - dt.timedelta(days=1) - horizon)
     clock = [dt.datetime.combine(today, dt.time(9), tzinfo=dates.PARIS)]
 
