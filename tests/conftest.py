@@ -8,6 +8,7 @@ Alembic migrations, so the tests also prove that ``flask db upgrade`` matches th
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 
@@ -124,6 +125,29 @@ def ctx(app):
     """An application context for calling domain functions directly."""
     with app.app_context():
         yield
+
+
+@pytest.fixture
+def paris_clock(monkeypatch):
+    """Stops the app's clock (rdvpl.dates: now, today and the Paris wall clock) at an instant
+    read on the Paris wall clock; returns that setter, to move it on. Tests written around fixed
+    dates (the 2027 daylight-saving change) stop it before them, so that those dates stay ahead
+    of "today" whatever the real date; tests of one weekday stop it on that weekday."""
+    from rdvpl import dates
+
+    stopped: list[dt.datetime] = []  # empty: the real clock, until the test stops it
+    real_now, wall_clock = dates.now, dates.paris_wall_clock
+
+    def stop_at(wall: dt.datetime) -> dt.datetime:
+        stopped[:] = [wall.replace(tzinfo=dates.PARIS)]
+        return stopped[0]
+
+    def now() -> dt.datetime:
+        return stopped[0] if stopped else real_now()
+
+    monkeypatch.setattr(dates, "now", now)
+    monkeypatch.setattr(dates, "paris_wall_clock", lambda at=None: wall_clock(at or now()))
+    return stop_at
 
 
 @pytest.fixture

@@ -23,6 +23,12 @@ FRIDAY = dt.date(2027, 3, 26)
 FEED = re.compile(r'value="(http://localhost/ae/agenda/flux/([A-Za-z0-9_-]+)\.ics)"')
 
 
+@pytest.fixture(autouse=True)
+def _before_those_dates(paris_clock):
+    """"Today" is 01/03/2027 for these tests, so that their fixed dates stay ahead of it."""
+    paris_clock(dt.datetime(2027, 3, 1, 9))
+
+
 @pytest.fixture
 def exams(app):
     """Friday 26/03/2027, DUMAS 10:00-12:00: 10:00-11:00 for Alliance Auto-Ecole, 11:30 for

@@ -204,7 +204,7 @@ def test_a_worked_saturday_and_an_absence_show_on_the_planning_grid(app, ber):
     assert "Indisponible (Formation)" in page
 
 
-def test_the_day_after_the_horizon_opens_on_the_next_day(app, ber, monkeypatch):
+def test_the_day_after_the_horizon_opens_on_the_next_day(app, ber, paris_clock):
     """A cell a year and a day ahead is "Au-delà d'un an"; the next day it is free, though
     nothing changed in the database (the cached week keys by the date)."""
     who = dumas(app)
@@ -214,21 +214,14 @@ def test_the_day_after_the_horizon_opens_on_the_next_day(app, ber, monkeypatch):
             or dates.public_holiday(beyond - dt.timedelta(days=1)):
         beyond += dt.timedelta(days=1)  # Tuesday to Friday: its eve is a weekday of its week
     today = dates.today() + (beyond - dt.timedelta(days=1) - horizon)
-    clock = [dt.datetime.combine(today, dt.time(9), tzinfo=dates.PARIS)]
-
-    def wall_clock(now=None):
-        now = now or clock[0]
-        return now.astimezone(dates.PARIS).replace(tzinfo=None) if now.tzinfo else now
-
-    monkeypatch.setattr(dates, "now", lambda: clock[0])
-    monkeypatch.setattr(dates, "paris_wall_clock", wall_clock)
+    paris_clock(dt.datetime.combine(today, dt.time(9)))
     monday = dates.monday_of(beyond)
     for _ in range(2):
         page = planning(ber, monday)
         assert cell_class(page, who, beyond, "M1") == "beyond"
         assert cell_class(page, who, beyond - dt.timedelta(days=1), "M1") == "free"
     assert "Au-delà d'un an" in html.unescape(page)
-    clock[0] += dt.timedelta(days=1)
+    paris_clock(dt.datetime.combine(today + dt.timedelta(days=1), dt.time(9)))
     assert cell_class(planning(ber, monday), who, beyond, "M1") == "free"
 
 

@@ -25,6 +25,12 @@ FRIDAY = dt.date(2027, 3, 26)
 MONDAY = dt.date(2027, 3, 29)
 
 
+@pytest.fixture(autouse=True)
+def _before_those_dates(paris_clock):
+    """"Today" is 01/03/2027 for these tests, so that their fixed dates stay ahead of it."""
+    paris_clock(dt.datetime(2027, 3, 1, 9))
+
+
 @pytest.fixture
 def setup(app, smtp):
     with app.app_context():

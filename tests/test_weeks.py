@@ -33,14 +33,11 @@ def words(response) -> str:
 
 
 @pytest.fixture
-def on_a_sunday(demo, client, auth, monkeypatch):
+def on_a_sunday(demo, client, auth, paris_clock):
     """The BER agent of 011, on the first Sunday after today at 10:00 in Paris."""
     today = dates.today()
     sunday = today + dt.timedelta(days=(6 - today.weekday()) or 7)
-    clock = dt.datetime.combine(sunday, dt.time(10), tzinfo=dates.PARIS)
-    monkeypatch.setattr(dates, "now", lambda: clock)
-    monkeypatch.setattr(dates, "paris_wall_clock", lambda now=None: (
-        (now or clock).astimezone(dates.PARIS).replace(tzinfo=None)))
+    paris_clock(dt.datetime.combine(sunday, dt.time(10)))
     auth.login("ber011@example.test")
     return sunday
 
