@@ -142,11 +142,11 @@ def paris_clock(monkeypatch):
         stopped[:] = [wall.replace(tzinfo=dates.PARIS)]
         return stopped[0]
 
-    def now() -> dt.datetime:
+    def current() -> dt.datetime:
         return stopped[0] if stopped else real_now()
 
-    monkeypatch.setattr(dates, "now", now)
-    monkeypatch.setattr(dates, "paris_wall_clock", lambda at=None: wall_clock(at or now()))
+    monkeypatch.setattr(dates, "now", current)
+    monkeypatch.setattr(dates, "paris_wall_clock", lambda now=None: wall_clock(now or current()))
     return stop_at
 
 
