@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -132,3 +134,8 @@ def ordinary_day(day: dt.date) -> dt.date:
     while dates.public_holiday(day):
         day += dt.timedelta(weeks=1)
     return day
+
+
+def page_text(page: str) -> str:
+    """What a user reads of an HTML page: tags removed, entities decoded, blanks collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())

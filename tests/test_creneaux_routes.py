@@ -25,7 +25,7 @@ from rdvpl.models import (
     UnitStatus,
     User,
 )
-from tests.helpers import AGENT_PASSWORD, department_with
+from tests.helpers import AGENT_PASSWORD, department_with, page_text
 
 HX = {"HX-Request": "true"}
 NEXT_MONDAY = dates.monday_of(dates.today()) + dt.timedelta(days=7)
@@ -37,9 +37,7 @@ CANCELLED_BANNER = ("Annulation enregistrée !", "L'examen de votre candidat a b
                     "et le créneau est passé automatiquement au statut indisponible.")
 
 
-def text(page: str) -> str:
-    """What a user reads: tags removed, entities decoded, blanks collapsed."""
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page))).strip()
+text = page_text
 
 
 def labels(page: str) -> list[str]:

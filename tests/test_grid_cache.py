@@ -266,19 +266,16 @@ def test_two_departments_never_share_an_entry(app, demo):
             assert f"CENTRE {other}" not in page
 
 
-def test_a_unit_that_starts_becomes_past_on_the_next_visit(app, ber, monkeypatch):
+def test_a_unit_that_starts_becomes_past_on_the_next_visit(app, ber, paris_clock):
     who, unit_id, monday = a_free_unit(app)
     with app.app_context():
         unit = db.session.get(Unit, unit_id)
         day, start = unit.session.date, unit.start_time
     wall = dt.datetime.combine(day, start) - dt.timedelta(minutes=1)
-    real = dates.paris_wall_clock
-    monkeypatch.setattr(dates, "paris_wall_clock",
-                        lambda now=None: real(now) if now is not None else clock[0])
-    clock = [wall]
+    paris_clock(wall)
     for _ in range(2):
         assert unit_class(creneaux(ber, who, monday), unit_id) == "dispo"
-    clock[0] = wall + dt.timedelta(minutes=1)
+    paris_clock(wall + dt.timedelta(minutes=1))
     assert unit_class(creneaux(ber, who, monday), unit_id) == "dispo cunit--past"
 
 

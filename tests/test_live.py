@@ -18,7 +18,7 @@ from rdvpl.accounts import utcnow
 from rdvpl.extensions import db, limiter
 from rdvpl.models import Centre, Inspector, Session, SignInSession, Tranche, Unit, UnitStatus
 from tests.conftest import AuthActions, user_by_email
-from tests.helpers import category, school
+from tests.helpers import category, page_text, school
 
 HX = {"HX-Request": "true"}
 NEXT_MONDAY = dates.monday_of(dates.today()) + dt.timedelta(days=7)
@@ -27,8 +27,7 @@ WEEK = dates.monday_of(dates.today()) + dt.timedelta(weeks=3)  # empty in the de
 TUESDAY = WEEK + dt.timedelta(days=1)
 
 
-def text(page: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page))).strip()
+text = page_text
 
 
 def labels(page: str) -> list[str]:

@@ -4,14 +4,13 @@ who opens the grids on a Sunday sees the week ahead, not the one that has just e
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
-import re
 
 import pytest
 from openpyxl import load_workbook
 
 from rdvpl import dates
+from tests.helpers import page_text
 
 A_MONDAY = dt.date(2027, 3, 1)
 
@@ -28,8 +27,7 @@ def test_a_sunday_belongs_to_the_coming_week():
 
 
 def words(response) -> str:
-    page = response.get_data(as_text=True)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    return page_text(response.get_data(as_text=True))
 
 
 @pytest.fixture
